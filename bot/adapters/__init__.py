@@ -1,0 +1,1 @@
+"""Adapters: the console, the in-memory test platform, Slack and Discord."""

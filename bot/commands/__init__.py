@@ -1,0 +1,1 @@
+"""Commands: one module per capability; modules starting with "_" are private helpers."""

@@ -1,0 +1,251 @@
+"""The outbox worker: send queued messages through their adapter, in order, exactly once.
+
+Rows are claimed with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL) so several instances
+share the work without sending anything twice; a failed send is retried with exponential
+back-off, or after the platform's Retry-After; the platform's ids are stored back and handed to
+the row's `on_delivered` hook in the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+
+from sqlmodel import col, or_, select
+
+from bot.adapters.base import Adapter, Delivered, Delivery, DeliveryError, DeliveryKind
+from bot.clock import Clock
+from bot.context import Context, Runtime
+from bot.events import Community as CommunityRef
+from bot.logs import invocation_scope
+from bot.registry import Access, Registry
+from bot.replies import reply_from_json
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.models import Community, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 15 * 60
+# How long a message waits for the message it belongs to (its parent) before looking again.
+PARENT_WAIT = timedelta(seconds=2)
+
+
+def backoff(attempt: int) -> float:
+    """Return seconds to wait before retry number `attempt` (1-based), with jitter."""
+    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+class DeliveryWorker:
+    """Sends what the outbox holds."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        adapters: dict[str, Adapter],
+        registry: Registry,
+        settings: Settings,
+        clock: Clock,
+        runtime: Runtime,
+    ) -> None:
+        self.database = database
+        self.adapters = adapters
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self.runtime = runtime
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._last_post: dict[tuple[str, str], float] = {}
+
+    def wake(self) -> None:
+        """Look for work now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until stopped."""
+        while not self._stopping:
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("delivery pass failed; retrying at the next poll")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.delivery.poll_seconds)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        """Finish the current message and stop."""
+        self._stopping = True
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Deliver everything due now; return how many messages were sent."""
+        sent = 0
+        while True:
+            batch = await self._claim()
+            if not batch:
+                return sent
+            for row, community in batch:
+                sent += await self._deliver(row, community)
+
+    async def _claim(self) -> list[tuple[OutboxMessage, Community]]:
+        now = self.clock.now()
+        lease = timedelta(seconds=self.settings.delivery.lease_seconds)
+        platforms = list(self.adapters)
+        async with self.database.unit_of_work() as uow:
+            query = (
+                select(OutboxMessage, Community)
+                .join(Community, col(Community.id) == col(OutboxMessage.community_id))
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    col(OutboxMessage.next_attempt_at) <= now,
+                    or_(
+                        col(OutboxMessage.lease_until).is_(None),
+                        col(OutboxMessage.lease_until) < now,
+                    ),
+                    col(Community.platform).in_(platforms),
+                )
+                .order_by(col(OutboxMessage.id))
+                .limit(BATCH_SIZE)
+            )
+            if not self.database.is_sqlite:
+                # Another instance skips what this one holds instead of waiting for it.
+                query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+            rows = list((await uow.session.exec(query)).all())
+            for row, _ in rows:
+                row.lease_until = now + lease
+                uow.session.add(row)
+        return rows
+
+    async def _resolve_parent(
+        self, row: OutboxMessage, session: object
+    ) -> tuple[str | None, str | None] | None:
+        """Return the parent's (message, thread) refs, or None while it is not delivered."""
+        assert row.parent_key is not None
+        query = select(OutboxMessage).where(
+            OutboxMessage.community_id == row.community_id, OutboxMessage.key == row.parent_key
+        )
+        parent = (await session.exec(query)).first()  # type: ignore[attr-defined]
+        if parent is None or parent.status != OutboxStatus.SENT:
+            return None
+        return parent.platform_ref, parent.platform_thread_ref or parent.platform_ref
+
+    async def _deliver(self, row: OutboxMessage, community: Community) -> int:
+        with invocation_scope(f"outbox-{row.id}"):
+            adapter = self.adapters[community.platform]
+            thread_ref, update_ref = row.thread_ref, row.update_ref
+            if row.parent_key:
+                async with self.database.unit_of_work() as uow:
+                    refs = await self._resolve_parent(row, uow.session)
+                if refs is None:
+                    await self._postpone(row, PARENT_WAIT, "waiting for its parent message")
+                    return 0
+                message_ref, parent_thread = refs
+                if row.kind == DeliveryKind.UPDATE:
+                    update_ref = update_ref or message_ref
+                else:
+                    thread_ref = thread_ref or parent_thread
+            delivery = Delivery(
+                key=row.key,
+                kind=DeliveryKind(row.kind),
+                community=CommunityRef(community.platform, community.external_id, community.name),
+                reply=reply_from_json(row.payload),
+                channel_id=row.channel_id,
+                thread_ref=thread_ref,
+                update_ref=update_ref,
+                recipient_ids=tuple(r for r in row.recipient_ids.split(",") if r),
+                thread_title=row.thread_title,
+                handle=row.handle,
+                attempt=row.attempts,
+            )
+            await self._pace(adapter, community, row.channel_id)
+            try:
+                delivered = await adapter.deliver(delivery)
+            except DeliveryError as error:
+                await self._failed(row, str(error), error.retry_after, error.permanent)
+                return 0
+            except Exception as error:
+                log.exception("adapter %s failed on %s", community.platform, row.key)
+                await self._failed(row, repr(error), None, permanent=False)
+                return 0
+            await self._succeeded(row, community, delivered)
+            return 1
+
+    async def _pace(self, adapter: Adapter, community: Community, channel: str | None) -> None:
+        interval = getattr(adapter, "channel_interval", 0.0)
+        if not interval or not channel:
+            return
+        key = (community.external_id, channel)
+        wait = self._last_post.get(key, 0.0) + interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_post[key] = time.monotonic()
+
+    async def _succeeded(self, row: OutboxMessage, community: Community, done: Delivered) -> None:
+        async with self.database.unit_of_work() as uow:
+            fresh = await uow.session.get(OutboxMessage, row.id)
+            if fresh is None:  # forgotten while in flight (/crowdmentor forget)
+                return
+            fresh.status = OutboxStatus.SENT
+            fresh.sent_at = self.clock.now()
+            fresh.platform_ref = done.message_ref
+            fresh.platform_thread_ref = done.thread_ref
+            fresh.lease_until = None
+            fresh.attempts += 1
+            uow.session.add(fresh)
+            hook = self.registry.hook("delivered", fresh.on_delivered) if fresh.on_delivered else None
+            if hook is not None:
+                ctx = Context(
+                    invocation_id=f"outbox-{row.id}",
+                    uow=uow,
+                    community=community,
+                    settings=self.settings,
+                    clock=self.clock,
+                    registry=self.registry,
+                    runtime=self.runtime,
+                    access=Access.ADMIN,
+                )
+                await hook.handler(ctx, fresh, done)
+        log.info("delivered %s (%s)", row.key, row.kind)
+
+    async def _postpone(self, row: OutboxMessage, delay: timedelta, why: str) -> None:
+        async with self.database.unit_of_work() as uow:
+            fresh = await uow.session.get(OutboxMessage, row.id)
+            if fresh is None:
+                return
+            fresh.next_attempt_at = self.clock.now() + delay
+            fresh.lease_until = None
+            fresh.last_error = why
+            uow.session.add(fresh)
+
+    async def _failed(
+        self, row: OutboxMessage, error: str, retry_after: float | None, permanent: bool
+    ) -> None:
+        async with self.database.unit_of_work() as uow:
+            fresh = await uow.session.get(OutboxMessage, row.id)
+            if fresh is None:
+                return
+            fresh.attempts += 1
+            fresh.last_error = error[:500]
+            fresh.lease_until = None
+            if permanent or fresh.attempts >= self.settings.delivery.max_attempts:
+                fresh.status = OutboxStatus.FAILED
+                log.error("gave up on %s after %d attempts: %s", row.key, fresh.attempts, error)
+            else:
+                delay = retry_after if retry_after is not None else backoff(fresh.attempts)
+                fresh.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
+                log.warning("will retry %s in %.1fs: %s", row.key, delay, error)
+            uow.session.add(fresh)
+
+
+def next_due(rows: list[OutboxMessage]) -> datetime | None:
+    """Return when the earliest of these rows wants to be tried."""
+    return min((r.next_attempt_at for r in rows), default=None)

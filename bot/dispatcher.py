@@ -1,0 +1,215 @@
+"""Turn what came in into a Reply: lookup, arguments, permission, one transaction, handler."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.args import coerce_options, parse_text
+from bot.clock import Clock
+from bot.context import Context, Runtime
+from bot.errors import PermissionDeniedError, UserError
+from bot.events import ButtonPress, FormSubmission, Invocation, ThreadMessage
+from bot.logs import invocation_scope
+from bot.registry import Access, CommandSpec, Registry
+from bot.replies import Code, Reply, Rich, rich
+from bot.settings import Settings
+from bot.store.db import Database, is_unavailable
+from bot.store.models import Role
+from bot.store.repositories import community_for, member_for, roles_of
+
+log = logging.getLogger(__name__)
+
+SORRY_UNAVAILABLE = (
+    "I can't reach my database right now, so nothing was saved. "
+    "Please try again in a moment: your text is below so you don't have to retype it."
+)
+
+
+def _sorry(invocation_id: str) -> Reply:
+    return Reply.say(
+        "Sorry, something went wrong on my side and nothing was changed. "
+        "If it keeps happening, tell your admins and mention ",
+        Code(invocation_id),
+        ".",
+    )
+
+
+def _unavailable(text: str) -> Reply:
+    if not text:
+        return Reply.say("I can't reach my database right now. Please try again in a moment.")
+    return Reply.say(SORRY_UNAVAILABLE, "\n", Code(text))
+
+
+class Dispatcher:
+    """The one entry point every adapter calls."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        registry: Registry,
+        settings: Settings,
+        clock: Clock,
+        runtime: Runtime,
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self.runtime = runtime
+
+    # ---- commands --------------------------------------------------------------------------
+
+    def resolve(self, command: str, text: str) -> tuple[CommandSpec | None, str]:
+        """Find the deepest command named by `command` and the leading words of `text`."""
+        path: tuple[str, ...] = (command.lower().lstrip("/"),)
+        if path not in self.registry.commands:
+            return None, text
+        rest = text.strip()
+        while self.registry.commands[path].handler is None:
+            word, _, remainder = rest.partition(" ")
+            child = (*path, word.lower())
+            if not word or child not in self.registry.commands:
+                break
+            path, rest = child, remainder.strip()
+        return self.registry.commands[path], rest
+
+    def unknown(self, command: str, text: str) -> Reply:
+        """Say what exists instead, with the closest match first."""
+        spec, rest = self.resolve(command, text)
+        if spec is None:
+            names = [s.name for s in self.registry.roots()]
+            close = difflib.get_close_matches(command.lower().lstrip("/"), names, n=1, cutoff=0.5)
+            hint = rich(" Did you mean ", Code(f"/{close[0]}"), "?") if close else Rich()
+            return Reply.say(
+                "I don't know ", Code(f"/{command.lstrip('/')}"), ".", hint,
+                " Try ", Code("/crowdmentor help"), ".",
+            )  # fmt: skip
+        word = rest.partition(" ")[0]
+        options = [child.name for child in self.registry.children(spec.path)]
+        close = difflib.get_close_matches(word.lower(), options, n=1, cutoff=0.5)
+        hint = rich(" Did you mean ", Code(f"{spec.qualified} {close[0]}"), "?") if close else Rich()
+        choices = ", ".join(options)
+        said = rich("“", word, "” isn't a subcommand of ") if word else rich("Please choose from ")
+        return Reply.say(said, Code(spec.qualified), f" ({choices}).", hint)
+
+    async def dispatch(self, invocation: Invocation) -> Reply:
+        """Run a command and return what to answer; never raises."""
+        with invocation_scope(invocation.invocation_id):
+            spec, rest = self.resolve(invocation.command, invocation.text)
+            if invocation.options is not None and spec is not None:
+                sub = invocation.options.get("__subcommand__")
+                if sub:
+                    spec = self.registry.commands.get((*spec.path, *sub), spec)
+            if spec is None or spec.handler is None:
+                return self.unknown(invocation.command, invocation.text)
+            log.info("command %s by %s", spec.qualified, invocation.actor.user_id)
+
+            async def run(ctx: Context) -> Reply:
+                await self._require(ctx, spec.access)
+                if invocation.options is not None:
+                    kwargs = coerce_options(spec, invocation.options)
+                else:
+                    kwargs = parse_text(spec, rest)
+                assert spec.handler is not None
+                return await spec.handler(ctx, **kwargs)
+
+            return await self._in_unit_of_work(invocation, run, echo=invocation.text)
+
+    async def press(self, press: ButtonPress) -> Reply:
+        """Run a button's handler (its value is checked by the handler, never trusted)."""
+        with invocation_scope(press.invocation_id):
+            spec = self.registry.actions.get(press.action)
+            if spec is None:
+                log.warning("unknown action %r", press.action)
+                return Reply.say("That button is no longer in use. Nothing was changed.")
+            log.info("action %s by %s", press.action, press.actor.user_id)
+
+            async def run(ctx: Context) -> Reply:
+                return await spec.handler(ctx, press.value)
+
+            return await self._in_unit_of_work(press, run)
+
+    async def submit(self, submission: FormSubmission) -> Reply:
+        """Run a submitted form's handler."""
+        with invocation_scope(submission.invocation_id):
+            spec = self.registry.hook("form", submission.form_id)
+            if spec is None:
+                return Reply.say("That form has expired. Please run the command again.")
+            values = {k: v for k, v in submission.values.items() if isinstance(k, str)}
+
+            async def run(ctx: Context) -> Reply:
+                return await spec.handler(ctx, values)
+
+            echo = str(values.get("question") or "")
+            return await self._in_unit_of_work(submission, run, echo=echo)
+
+    async def message(self, message: ThreadMessage) -> None:
+        """Offer a thread message to every listener (reply counting, credit)."""
+        if message.actor.is_bot or not message.place.thread_id:
+            return
+        with invocation_scope(message.invocation_id):
+            for spec in self.registry.hooks_of("thread_message"):
+
+                async def run(ctx: Context, handler: Any = spec.handler) -> None:
+                    await handler(ctx, message)
+
+                await self._in_unit_of_work(message, run, quiet=True)
+
+    # ---- shared machinery ------------------------------------------------------------------
+
+    async def _require(self, ctx: Context, needed: Access) -> None:
+        if ctx.access < needed:
+            who = "admins" if needed is Access.ADMIN else "moderators and admins"
+            raise PermissionDeniedError(f"Only {who} can do that here.")
+
+    async def _access(self, ctx: Context) -> Access:
+        assert ctx.actor is not None and ctx.member is not None
+        if ctx.actor.is_platform_admin:
+            return Access.ADMIN
+        roles = await roles_of(ctx.session, ctx.member)
+        if Role.ADMIN in roles:
+            return Access.ADMIN
+        if Role.MODERATOR in roles:
+            return Access.MODERATOR
+        return Access.MEMBER
+
+    async def _in_unit_of_work(
+        self,
+        event: Invocation | ButtonPress | FormSubmission | ThreadMessage,
+        run: Callable[[Context], Awaitable[Any]],
+        *,
+        echo: str = "",
+        quiet: bool = False,
+    ) -> Any:
+        try:
+            async with self.database.unit_of_work() as uow:
+                now = self.clock.now()
+                community = await community_for(uow.session, event.community, now)
+                member = await member_for(uow.session, community, event.actor, now)
+                ctx = Context(
+                    invocation_id=event.invocation_id,
+                    uow=uow,
+                    community=community,
+                    settings=self.settings,
+                    clock=self.clock,
+                    registry=self.registry,
+                    runtime=self.runtime,
+                    member=member,
+                    actor=event.actor,
+                    place=event.place,
+                )
+                ctx.access = await self._access(ctx)
+                return await run(ctx)
+        except UserError as error:
+            # Nothing the member asked for was written: the transaction rolled back.
+            return error.reply or Reply(text=error.rich)
+        except Exception as error:
+            if is_unavailable(error):
+                log.warning("database unavailable: %s", error)
+                return None if quiet else _unavailable(echo)
+            log.exception("handler failed")
+            return None if quiet else _sorry(event.invocation_id)

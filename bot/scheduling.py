@@ -1,0 +1,153 @@
+"""Run timers at their time, exactly once, across restarts and instances (principle 6).
+
+APScheduler (3.x) only holds in-memory jobs; the `timers` table is the truth. At start every
+pending timer is armed again; a periodic sweep picks up timers that another instance created or
+that were missed; firing is claimed by a conditional update, so only one instance runs each.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlmodel import update
+
+from bot import timers
+from bot.clock import Clock
+from bot.context import Context, Runtime
+from bot.logs import invocation_scope
+from bot.registry import Access, Registry
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.models import Community, Timer
+
+log = logging.getLogger(__name__)
+
+# A failing timer waits this long, doubled each time, before it is tried again.
+RETRY_BASE = timedelta(minutes=1)
+MAX_TIMER_ATTEMPTS = 6
+
+
+class Scheduler:
+    """Arm, sweep and fire timers."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        registry: Registry,
+        settings: Settings,
+        clock: Clock,
+        runtime: Runtime,
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self.runtime = runtime
+        self._aps: AsyncIOScheduler | None = None
+
+    async def start(self) -> None:
+        """Start APScheduler, arm every pending timer and the periodic sweep."""
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        self._aps.start()
+        self._aps.add_job(
+            self.run_due,
+            IntervalTrigger(seconds=self.settings.scheduler.sweep_seconds),
+            id="sweep",
+            max_instances=1,
+            coalesce=True,
+        )
+        async with self.database.unit_of_work() as uow:
+            pending = await timers.pending(uow.session)
+        for timer in pending:
+            assert timer.id is not None
+            self.arm_timer(timer.id, timer.due_at)
+        log.info("scheduler started with %d pending timers", len(pending))
+
+    async def stop(self) -> None:
+        """Stop running jobs; timers stay in the database for next time."""
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+
+    def arm_timer(self, timer_id: int, due_at: datetime) -> None:
+        """Schedule a job for a timer (in real time: the clock's offset is subtracted)."""
+        if self._aps is None:
+            return
+        run_at = max(due_at - self.clock.offset, datetime.now(UTC))
+        self._aps.add_job(
+            self.fire,
+            DateTrigger(run_date=run_at),
+            args=[timer_id],
+            id=f"timer:{timer_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def run_due(self) -> int:
+        """Fire every timer that is due now; return how many ran."""
+        async with self.database.unit_of_work() as uow:
+            due = [t.id for t in await timers.due(uow.session, self.clock.now())]
+        fired = 0
+        for timer_id in due:
+            assert timer_id is not None
+            fired += await self.fire(timer_id)
+        return fired
+
+    async def fire(self, timer_id: int) -> bool:
+        """Claim and run one timer; return True if this call ran it."""
+        with invocation_scope(f"timer-{timer_id}"):
+            try:
+                async with self.database.unit_of_work() as uow:
+                    timer = await uow.session.get(Timer, timer_id)
+                    now = self.clock.now()
+                    if timer is None or not await timers.claim(uow.session, timer_id, now):
+                        return False
+                    hook = self.registry.hook("timer", timer.kind)
+                    community = await uow.session.get(Community, timer.community_id)
+                    if hook is None or community is None or community.removed_at is not None:
+                        log.warning("timer %s (%s) has nothing to run", timer_id, timer.kind)
+                        return True
+                    ctx = Context(
+                        invocation_id=f"timer-{timer_id}",
+                        uow=uow,
+                        community=community,
+                        settings=self.settings,
+                        clock=self.clock,
+                        registry=self.registry,
+                        runtime=self.runtime,
+                        access=Access.ADMIN,
+                    )
+                    await hook.handler(ctx, timer)
+                    log.info("timer %s (%s) ran", timer_id, timer.kind)
+                    return True
+            except Exception:
+                log.exception("timer %s failed; it will be retried", timer_id)
+                await self._retry_later(timer_id)
+                return False
+
+    async def _retry_later(self, timer_id: int) -> None:
+        try:
+            async with self.database.unit_of_work() as uow:
+                timer = await uow.session.get(Timer, timer_id)
+                if timer is None:
+                    return
+                attempts = timer.attempts + 1
+                values: dict[str, object] = {"attempts": attempts}
+                if attempts >= MAX_TIMER_ATTEMPTS:
+                    values["fired_at"] = self.clock.now()  # give up: stop retrying for ever
+                    log.error("timer %s gave up after %d attempts", timer_id, attempts)
+                else:
+                    values["due_at"] = self.clock.now() + RETRY_BASE * 2 ** (attempts - 1)
+                await uow.session.exec(  # type: ignore[call-overload]
+                    update(Timer).where(Timer.id == timer_id).values(**values)  # type: ignore[arg-type]
+                )
+                due_at = values.get("due_at")
+            if isinstance(due_at, datetime):
+                self.arm_timer(timer_id, due_at)
+        except Exception:
+            log.exception("could not reschedule timer %s; the sweep will find it", timer_id)

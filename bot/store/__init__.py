@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, engines, units of work and the queries commands use."""
