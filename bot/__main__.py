@@ -39,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _console(settings: Settings, user: str | None, channel: str | None,
-                   lines: list[str] | None) -> int:  # fmt: skip
+async def _console(
+    settings: Settings, user: str | None, channel: str | None, lines: list[str] | None
+) -> int:
     from bot.adapters.console import run_console
     from bot.app import App
 
@@ -56,7 +57,10 @@ async def _console(settings: Settings, user: str | None, channel: str | None,
 async def _run(settings: Settings) -> int:
     platforms = [
         name
-        for name, token in (("Slack", settings.slack_bot_token), ("Discord", settings.discord_token))
+        for name, token in (
+            ("Slack", settings.slack_bot_token),
+            ("Discord", settings.discord_token),
+        )
         if token is not None and token.get_secret_value()
     ]
     if platforms:

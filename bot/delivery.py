@@ -201,7 +201,9 @@ class DeliveryWorker:
             fresh.lease_until = None
             fresh.attempts += 1
             uow.session.add(fresh)
-            hook = self.registry.hook("delivered", fresh.on_delivered) if fresh.on_delivered else None
+            hook = (
+                self.registry.hook("delivered", fresh.on_delivered) if fresh.on_delivered else None
+            )
             if hook is not None:
                 ctx = Context(
                     invocation_id=f"outbox-{row.id}",

@@ -91,7 +91,9 @@ class Dispatcher:
         word = rest.partition(" ")[0]
         options = [child.name for child in self.registry.children(spec.path)]
         close = difflib.get_close_matches(word.lower(), options, n=1, cutoff=0.5)
-        hint = rich(" Did you mean ", Code(f"{spec.qualified} {close[0]}"), "?") if close else Rich()
+        hint = (
+            rich(" Did you mean ", Code(f"{spec.qualified} {close[0]}"), "?") if close else Rich()
+        )
         choices = ", ".join(options)
         said = rich("“", word, "” isn't a subcommand of ") if word else rich("Please choose from ")
         return Reply.say(said, Code(spec.qualified), f" ({choices}).", hint)
@@ -167,7 +169,8 @@ class Dispatcher:
             raise PermissionDeniedError(f"Only {who} can do that here.")
 
     async def _access(self, ctx: Context) -> Access:
-        assert ctx.actor is not None and ctx.member is not None
+        assert ctx.actor is not None
+        assert ctx.member is not None
         if ctx.actor.is_platform_admin:
             return Access.ADMIN
         roles = await roles_of(ctx.session, ctx.member)

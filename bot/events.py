@@ -59,7 +59,7 @@ def _now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """A command someone ran: `/ask …`, `/crowdmentor questions mine`, …
+    """A command someone ran, such as `/ask …` or `/crowdmentor questions mine`.
 
     `text` is everything after the command name for text platforms (console, Slack);
     `options` carries already-typed values where the platform has them (Discord).

@@ -4,7 +4,8 @@ Adapters have their own rendering limits; these are the ones that shape what the
 """
 
 # Discord: a message's content is at most 2,000 characters.
-# Source: https://discord.com/developers/docs/resources/message#create-message (content, "up to 2000 characters")
+# Source: https://discord.com/developers/docs/resources/message#create-message
+# ("content: message contents (up to 2000 characters)")
 DISCORD_MESSAGE_MAX_CHARS = 2_000
 
 # Room kept for the header, topics and state line around a question in one Discord message.

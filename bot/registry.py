@@ -1,5 +1,7 @@
-"""Declarative command specs: one registry feeds the dispatcher, help, Slack's manifest and
-Discord's application commands, so none of them can drift from the others.
+"""Declarative command specs, shared by every adapter.
+
+One registry feeds the dispatcher, help, Slack's manifest and Discord's application commands,
+so none of them can drift from the others.
 """
 
 from __future__ import annotations

@@ -82,9 +82,7 @@ class Chat:
     ) -> str:
         """Write a message in a thread (a Slack/Discord retry reuses its message id)."""
         message_id = message_id or uuid.uuid4().hex
-        message = ThreadMessage(
-            message_id, self.actor(as_), self.community, Place(channel, thread)
-        )
+        message = ThreadMessage(message_id, self.actor(as_), self.community, Place(channel, thread))
         await self.app.dispatcher.message(message)
         await self.deliver()
         return message_id
@@ -115,7 +113,7 @@ def _admin_url(url: str, database: str) -> str:
 
 
 async def _postgres(admin_url: str, *statements: str) -> None:
-    import asyncpg  # noqa: PLC0415 - only the PostgreSQL half of the suite needs it
+    import asyncpg
 
     connection = await asyncpg.connect(admin_url.replace("postgresql+asyncpg", "postgresql"))
     try:

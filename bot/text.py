@@ -68,9 +68,10 @@ def extract_topics(text: str) -> tuple[str, list[str]]:
 
 
 def split_topic_list(raw: str) -> list[str]:
-    """Parse a comma/space separated topic list as typed in a form field."""
+    """Parse a topic list typed in a form field: comma separated, or space separated if no comma."""
     topics: list[str] = []
-    for piece in re.split(r"[,\s]+", raw):
+    separator = r"[,;\n]+" if re.search(r"[,;\n]", raw) else r"\s+"
+    for piece in re.split(separator, raw):
         topic = normalise_topic(piece.lstrip("#"))
         if topic and topic not in topics:
             topics.append(topic)
@@ -78,7 +79,8 @@ def split_topic_list(raw: str) -> list[str]:
 
 
 _QUESTION_WORDS = frozenset(
-    ["how", "what", "why", "when", "where", "which", "who", "whom", "whose", "should", "could", "would", "can", "is", "are", "do", "does", "did", "any", "anyone", "has", "have", "will"]
+    """how what why when where which who whom whose should could would can is are do does did
+    any anyone has have will""".split()
 )
 
 # Phrases that ask for a person rather than for an answer ("don't ask to ask").

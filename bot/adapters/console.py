@@ -107,8 +107,8 @@ class ConsoleSession:
 
     def show_reply(self, reply: Reply) -> None:
         """Print a direct answer to the console user."""
-        header = self.render.header(self.where(self.state.channel, self.state.thread),
-                                    BOT_NAME, reply.visibility)  # fmt: skip
+        where = self.where(self.state.channel, self.state.thread)
+        header = self.render.header(where, BOT_NAME, reply.visibility)
         self.write(f"{header}\n{self.render.reply(reply)}")
 
     # ---- input -----------------------------------------------------------------------------
@@ -164,8 +164,8 @@ class ConsoleSession:
         self.show_reply(await self.app.dispatcher.submit(submission))
 
     async def _thread_reply(self, thread: str, text: str) -> None:
-        self.write(self.render.header(self.where(self.state.channel, thread),
-                                      self.state.user, Visibility.THREAD) + f"\n  {text}")  # fmt: skip
+        where = self.where(self.state.channel, thread)
+        self.write(self.render.header(where, self.state.user, Visibility.THREAD) + f"\n  {text}")
         message = ThreadMessage(
             message_id=f"c-{uuid.uuid4().hex[:12]}",
             actor=self.actor(),
@@ -260,7 +260,8 @@ async def run_console(
             "Type /crowdmentor help, or :help for console commands."
         )
         while True:
-            prompt = f"{session.where(session.state.channel, session.state.thread)} @{session.state.user}> "
+            state = session.state
+            prompt = f"{session.where(state.channel, state.thread)} @{state.user}> "
             try:
                 line = await asyncio.to_thread(input, prompt)
             except EOFError:

@@ -84,7 +84,9 @@ class ConsoleRenderer:
             Visibility.GROUP: " (group conversation)",
         }.get(visibility, "")
         edit = " (edited)" if edited else ""
-        return self._style("2", f"[{where}] ") + self._style("1", who) + self._style("2", note + edit)
+        return (
+            self._style("2", f"[{where}] ") + self._style("1", who) + self._style("2", note + edit)
+        )
 
     def form_intro(self, form: Form) -> str:
         """Introduce a form the console will ask field by field."""

@@ -60,7 +60,9 @@ class LocalPlatform:
             target = self.messages.get(delivery.update_ref)
             if target is None:
                 # Posted in an earlier run of the console: this process never saw it.
-                target = LocalMessage(delivery.update_ref, delivery.channel_id or "", delivery.reply)
+                target = LocalMessage(
+                    delivery.update_ref, delivery.channel_id or "", delivery.reply
+                )
                 target.opened_thread = delivery.update_ref
                 self.messages[target.message_id] = target
             target.reply = delivery.reply

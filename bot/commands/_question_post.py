@@ -85,9 +85,7 @@ async def render_post(ctx: Context, question: Question) -> Reply:
     sections.append(Section(body=state_line(question, helper)))
     buttons: tuple[Button, ...] = ()
     if question.status == QuestionStatus.OPEN:
-        buttons = (
-            Button(RESOLVE_ACTION, "Mark resolved", str(question.id), ButtonStyle.PRIMARY),
-        )
+        buttons = (Button(RESOLVE_ACTION, "Mark resolved", str(question.id), ButtonStyle.PRIMARY),)
     return Reply(
         text=rich("❓ ", Bold(f"Question #{question.number}"), " ", who),
         sections=tuple(sections),

@@ -35,7 +35,6 @@ from bot.replies import (
     FieldKind,
     Form,
     FormField,
-    Italic,
     Quote,
     Reply,
     Section,
@@ -513,7 +512,6 @@ async def close_if_quiet(ctx: Context, timer: Timer) -> None:
         Reply.say(
             f"💤 Closing this after {quiet_for.days} quiet days. ",
             thanks,
-            "It can still be marked resolved, and asking again with more detail is always "
-            "welcome.",
+            "It can still be marked resolved, and asking again with more detail is always welcome.",
         ),
     )

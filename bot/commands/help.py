@@ -30,9 +30,19 @@ async def help_(ctx: Context, command: str | None = None) -> Reply:
         spec = ctx.registry.commands.get(words)
         if spec is None:
             raise NotFoundError(
-                rich("There's no ", Code(f"/{command.lstrip('/')}"), ". Try ", Code("/crowdmentor help"), ".")
+                rich(
+                    "There's no ",
+                    Code(f"/{command.lstrip('/')}"),
+                    ". Try ",
+                    Code("/crowdmentor help"),
+                    ".",
+                )
             )
-        specs = [spec] if spec.handler else [s for s in ctx.registry.runnable() if s.path[: len(words)] == words]
+        specs = (
+            [spec]
+            if spec.handler
+            else [s for s in ctx.registry.runnable() if s.path[: len(words)] == words]
+        )
         sections = []
         for item in specs:
             body = rich(item.summary, Italic(_ACCESS_NOTE.get(item.access, "")))

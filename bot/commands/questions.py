@@ -26,7 +26,9 @@ async def _line(ctx: Context, question: Question) -> Rich:
     who: Rich = rich()
     if question.anonymous and ctx.is_moderator():
         asker = await member(ctx, question.asker_id)
-        who = rich(" ", Italic("asked anonymously by "), mention(asker), Italic(" (moderators only)"))
+        who = rich(
+            " ", Italic("asked anonymously by "), mention(asker), Italic(" (moderators only)")
+        )
     return rich(
         Bold(f"#{question.number}"), " ", _preview(question.text), "\n   ",
         state_line(question, helper), who, "\n",
@@ -38,16 +40,27 @@ async def _line(ctx: Context, question: Question) -> Rich:
     "questions",
     summary="List open questions, your own, or search earlier ones",
     params=(
-        Param("filter", ParamKind.CHOICE, "Which questions", choices=("open", "mine", "all", "search")),
+        Param(
+            "filter", ParamKind.CHOICE, "Which questions", choices=("open", "mine", "all", "search")
+        ),
         Param("text", ParamKind.TEXT, "What to search for (with search)"),
     ),
-    examples=("/crowdmentor questions", "/crowdmentor questions mine", "/crowdmentor questions search interviews"),
+    examples=(
+        "/crowdmentor questions",
+        "/crowdmentor questions mine",
+        "/crowdmentor questions search interviews",
+    ),
 )
-async def questions(ctx: Context, filter: str = "open", text: str | None = None) -> Reply:  # noqa: A002
+async def questions(ctx: Context, filter: str = "open", text: str | None = None) -> Reply:
     """List questions in this community."""
     if filter == "search" or (text and filter == "open"):
         if not text:
-            raise BadArgumentsError(rich("What should I look for? e.g. ", Code("/crowdmentor questions search interviews")))
+            raise BadArgumentsError(
+                rich(
+                    "What should I look for? e.g. ",
+                    Code("/crowdmentor questions search interviews"),
+                )
+            )
         found = await search_questions(ctx.session, ctx.community_id, text, limit=LISTED)
         rows = [await ctx.session.get(Question, s.question_id) for s in found]
         title = rich("Questions matching “", text, "”")

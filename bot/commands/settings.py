@@ -12,9 +12,17 @@ from bot.events import Actor
 from bot.registry import Access, Param, ParamKind, command, group
 from bot.replies import Bold, ChannelLink, Code, Mention, Reply, Rich, Section, rich
 from bot.store.models import CommunityRole, CommunitySettings, Member, Role
-from bot.store.repositories import find_member, member_for, members_with_role, settings_for
+from bot.store.repositories import (
+    find_member,
+    member_for,
+    members_with_role,
+    roles_of,
+    settings_for,
+)
 
-SETTINGS = group("crowdmentor", "settings", summary="Community settings (admins)", access=Access.ADMIN)
+SETTINGS = group(
+    "crowdmentor", "settings", summary="Community settings (admins)", access=Access.ADMIN
+)
 
 _HOURS_MAX = 24 * 30
 _DAYS_MAX = 365
@@ -34,7 +42,9 @@ async def _overview(ctx: Context, changed: Rich | None = None) -> Reply:
         if current.ask_channel_id
         else rich("wherever /ask is used")
     )
-    anonymous = current.allow_anonymous if current.allow_anonymous is not None else defaults.allow_anonymous
+    anonymous = (
+        current.allow_anonymous if current.allow_anonymous is not None else defaults.allow_anonymous
+    )
     admins = await members_with_role(ctx.session, ctx.community, Role.ADMIN)
     moderators = await members_with_role(ctx.session, ctx.community, Role.MODERATOR)
 
@@ -56,7 +66,9 @@ async def _overview(ctx: Context, changed: Rich | None = None) -> Reply:
     return Reply(text=changed or rich(Bold("Settings")), sections=(Section(body=body),))
 
 
-@command("crowdmentor", "settings", "show", summary="Show this community's settings", access=Access.ADMIN)
+@command(
+    "crowdmentor", "settings", "show", summary="Show this community's settings", access=Access.ADMIN
+)
 async def show(ctx: Context) -> Reply:
     """Show the settings."""
     return await _overview(ctx)
@@ -76,7 +88,10 @@ async def ask_channel(ctx: Context, channel: ChannelRef) -> Reply:
     current = await _editable(ctx)
     current.ask_channel_id = channel.channel_id[:64]
     current.ask_channel_name = (channel.name or None) and channel.name[:100]
-    return await _overview(ctx, rich("Questions will be posted in ", ChannelLink(channel.channel_id, channel.name), "."))
+    return await _overview(
+        ctx,
+        rich("Questions will be posted in ", ChannelLink(channel.channel_id, channel.name), "."),
+    )
 
 
 @command(
@@ -91,7 +106,10 @@ async def anonymous(ctx: Context, allowed: str) -> Reply:
     """Toggle anonymous asking."""
     current = await _editable(ctx)
     current.allow_anonymous = allowed == "on"
-    return await _overview(ctx, rich("Anonymous questions are now ", Bold("allowed" if allowed == "on" else "off"), "."))
+    return await _overview(
+        ctx,
+        rich("Anonymous questions are now ", Bold("allowed" if allowed == "on" else "off"), "."),
+    )
 
 
 @command(
@@ -99,14 +117,25 @@ async def anonymous(ctx: Context, allowed: str) -> Reply:
     "settings",
     "nudge-hours",
     summary="Hours before an unanswered question is nudged",
-    params=(Param("hours", ParamKind.INT, "Hours (1-720)", required=True, min_value=1, max_value=_HOURS_MAX),),
+    params=(
+        Param(
+            "hours",
+            ParamKind.INT,
+            "Hours (1-720)",
+            required=True,
+            min_value=1,
+            max_value=_HOURS_MAX,
+        ),
+    ),
     access=Access.ADMIN,
 )
 async def nudge_hours(ctx: Context, hours: int) -> Reply:
     """Set the nudge delay for new questions."""
     current = await _editable(ctx)
     current.nudge_after_hours = hours
-    return await _overview(ctx, rich(f"New questions will be nudged after {hours} h without an answer."))
+    return await _overview(
+        ctx, rich(f"New questions will be nudged after {hours} h without an answer.")
+    )
 
 
 @command(
@@ -114,7 +143,11 @@ async def nudge_hours(ctx: Context, hours: int) -> Reply:
     "settings",
     "close-days",
     summary="Quiet days before an open question is closed",
-    params=(Param("days", ParamKind.INT, "Days (1-365)", required=True, min_value=1, max_value=_DAYS_MAX),),
+    params=(
+        Param(
+            "days", ParamKind.INT, "Days (1-365)", required=True, min_value=1, max_value=_DAYS_MAX
+        ),
+    ),
     access=Access.ADMIN,
 )
 async def close_days(ctx: Context, days: int) -> Reply:
@@ -126,49 +159,77 @@ async def close_days(ctx: Context, days: int) -> Reply:
 
 async def _person(ctx: Context, who: UserRef) -> Member:
     if who.user_id:
-        return await member_for(ctx.session, ctx.community, Actor(who.user_id, who.name or who.user_id), ctx.now())
+        return await member_for(
+            ctx.session, ctx.community, Actor(who.user_id, who.name or who.user_id), ctx.now()
+        )
     found = await find_member(ctx.session, ctx.community, external_id=None, name=who.name)
     if found is None and ctx.community.platform in {"console", "memory"} and who.name:
         # Console people are known by name, so naming someone is enough to know them.
         return await member_for(ctx.session, ctx.community, Actor(who.name, who.name), ctx.now())
     if found is None:
-        raise NotFoundError(rich("I don't know ", Code(f"@{who.name}"), " here yet. Mention them so I can tell who they are."))
+        raise NotFoundError(
+            rich(
+                "I don't know ",
+                Code(f"@{who.name}"),
+                " here yet. Mention them so I can tell who they are.",
+            )
+        )
     return found
 
 
 async def _grant(ctx: Context, role: Role, change: str, who: UserRef) -> Reply:
     person = await _person(ctx, who)
     if change == "add":
-        if role in {r for r in [*(await _roles(ctx, person))]}:
-            raise UserError(rich(Mention(person.external_id, person.display_name), f" is already a {role.value}."))
-        ctx.session.add(CommunityRole(community_id=ctx.community_id, member_id=person.id, role=role.value))
+        if role in await roles_of(ctx.session, person):
+            raise UserError(
+                rich(
+                    Mention(person.external_id, person.display_name), f" is already a {role.value}."
+                )
+            )
+        ctx.session.add(
+            CommunityRole(community_id=ctx.community_id, member_id=person.id, role=role.value)
+        )
         said = rich(Mention(person.external_id, person.display_name), f" is now a {role.value}.")
     else:
         await ctx.session.exec(  # type: ignore[call-overload]
-            delete(CommunityRole).where(col(CommunityRole.member_id) == person.id, col(CommunityRole.role) == role.value)
+            delete(CommunityRole).where(
+                col(CommunityRole.member_id) == person.id, col(CommunityRole.role) == role.value
+            )
         )
-        said = rich(Mention(person.external_id, person.display_name), f" is no longer a {role.value}.")
+        said = rich(
+            Mention(person.external_id, person.display_name), f" is no longer a {role.value}."
+        )
     await ctx.session.flush()
     return await _overview(ctx, said)
 
 
-async def _roles(ctx: Context, person: Member) -> set[str]:
-    from bot.store.repositories import roles_of
-
-    return await roles_of(ctx.session, person)
-
-
-_CHANGE = Param("change", ParamKind.CHOICE, "add or remove", required=True, choices=("add", "remove"))
+_CHANGE = Param(
+    "change", ParamKind.CHOICE, "add or remove", required=True, choices=("add", "remove")
+)
 _WHO = Param("person", ParamKind.USER, "Who", required=True)
 
 
-@command("crowdmentor", "settings", "moderator", summary="Name or remove a moderator", params=(_CHANGE, _WHO), access=Access.ADMIN)
+@command(
+    "crowdmentor",
+    "settings",
+    "moderator",
+    summary="Name or remove a moderator",
+    params=(_CHANGE, _WHO),
+    access=Access.ADMIN,
+)
 async def moderator(ctx: Context, change: str, person: UserRef) -> Reply:
     """Grant or take the moderator role."""
     return await _grant(ctx, Role.MODERATOR, change, person)
 
 
-@command("crowdmentor", "settings", "admin", summary="Name or remove a crowdmentor admin", params=(_CHANGE, _WHO), access=Access.ADMIN)
+@command(
+    "crowdmentor",
+    "settings",
+    "admin",
+    summary="Name or remove a crowdmentor admin",
+    params=(_CHANGE, _WHO),
+    access=Access.ADMIN,
+)
 async def admin(ctx: Context, change: str, person: UserRef) -> Reply:
     """Grant or take the admin role."""
     return await _grant(ctx, Role.ADMIN, change, person)

@@ -44,7 +44,9 @@ class CommunitySettings(SQLModel, table=True):
     __tablename__ = "community_settings"
 
     community_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=Column(
+            Integer, ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     ask_channel_id: str | None = Field(default=None, max_length=64)
     ask_channel_name: str | None = Field(default=None, max_length=100)

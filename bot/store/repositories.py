@@ -99,7 +99,9 @@ async def find_member(
 
 async def roles_of(session: AsyncSession, member: Member) -> set[str]:
     """Return the roles granted to a member in settings."""
-    rows = await session.exec(select(CommunityRole.role).where(CommunityRole.member_id == member.id))
+    rows = await session.exec(
+        select(CommunityRole.role).where(CommunityRole.member_id == member.id)
+    )
     return set(rows.all())
 
 
