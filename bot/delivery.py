@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import col, or_, select
 
@@ -196,6 +196,8 @@ class DeliveryWorker:
                 return
             fresh.status = OutboxStatus.SENT
             fresh.sent_at = self.clock.now()
+            # What was said now lives on the platform; keeping a copy would only be a liability.
+            fresh.payload = ""
             fresh.platform_ref = done.message_ref
             fresh.platform_thread_ref = done.thread_ref
             fresh.lease_until = None
@@ -246,8 +248,3 @@ class DeliveryWorker:
                 fresh.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
                 log.warning("will retry %s in %.1fs: %s", row.key, delay, error)
             uow.session.add(fresh)
-
-
-def next_due(rows: list[OutboxMessage]) -> datetime | None:
-    """Return when the earliest of these rows wants to be tried."""
-    return min((r.next_attempt_at for r in rows), default=None)

@@ -105,7 +105,7 @@ class ActionSpec:
 class HookSpec:
     """A handler for forms, thread messages, timers or delivered messages, by name."""
 
-    kind: str  # "form" | "thread_message" | "timer" | "delivered"
+    kind: str  # "form" | "thread_message" | "timer" | "delivered" | "export" | "forget"
     name: str
     handler: Handler
 
@@ -179,6 +179,16 @@ def on_timer(kind: str) -> Callable[[Handler], Handler]:
 def on_delivered(name: str) -> Callable[[Handler], Handler]:
     """Declare what to record once an outbox message has been delivered."""
     return hook("delivered", name)
+
+
+def on_export(name: str) -> Callable[[Handler], Handler]:
+    """Declare what a capability holds about a member, for `/crowdmentor export`."""
+    return hook("export", name)
+
+
+def on_forget(name: str) -> Callable[[Handler], Handler]:
+    """Declare how a capability deletes a member's data, for `/crowdmentor forget`."""
+    return hook("forget", name)
 
 
 class RegistryError(ValueError):

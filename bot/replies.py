@@ -173,6 +173,15 @@ class Form:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file handed to the member (a data export); only sent privately, never queued."""
+
+    filename: str
+    content: str
+    media_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """Everything a handler can say back.
 
@@ -185,6 +194,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     form: Form | None = None
     visibility: Visibility = Visibility.ONLY_YOU
+    files: tuple[Attachment, ...] = ()
 
     @classmethod
     def say(cls, *parts: Inline | Rich | None, **kwargs: Any) -> Reply:

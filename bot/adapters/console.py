@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.adapters.console_render import ConsoleRenderer
 from bot.adapters.local import LocalMessage, LocalPlatform
@@ -110,6 +111,12 @@ class ConsoleSession:
         where = self.where(self.state.channel, self.state.thread)
         header = self.render.header(where, BOT_NAME, reply.visibility)
         self.write(f"{header}\n{self.render.reply(reply)}")
+        for attachment in reply.files:
+            # The console's "download": a file in the current directory, named for its owner.
+            stem, dot, suffix = attachment.filename.rpartition(".")
+            path = Path(f"{stem}-{self.state.user}{dot}{suffix}" if dot else attachment.filename)
+            path.write_text(attachment.content, encoding="utf-8")
+            self.write(f"  (file saved: {path.resolve()})")
 
     # ---- input -----------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlmodel import col, select
 
 from bot.adapters.base import DeliveryKind
@@ -113,7 +115,7 @@ async def say_in_thread(ctx: Context, question: Question, name: str, reply: Repl
     await ctx.send(
         f"question:{question.id}:thread:{name}",
         DeliveryKind.THREAD,
-        reply,
+        dataclasses.replace(reply, visibility=Visibility.THREAD),
         channel_id=question.channel_id,
         thread_ref=question.thread_ref,
         parent_key=None if question.thread_ref else post_key(question),

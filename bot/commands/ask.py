@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete, update
 from sqlmodel import col, func, select
 
 from bot.adapters.base import Delivered, DeliveryKind
@@ -24,7 +25,17 @@ from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError, UserError
 from bot.events import ThreadMessage
 from bot.limits import DISCORD_THREAD_NAME_MAX_CHARS, QUESTION_MAX_CHARS, TOPICS_PER_QUESTION
-from bot.registry import Param, ParamKind, action, command, on_delivered, on_form, on_thread_message
+from bot.registry import (
+    Param,
+    ParamKind,
+    action,
+    command,
+    on_delivered,
+    on_export,
+    on_forget,
+    on_form,
+    on_thread_message,
+)
 from bot.registry import on_timer as timer_hook
 from bot.replies import (
     Bold,
@@ -515,3 +526,70 @@ async def close_if_quiet(ctx: Context, timer: Timer) -> None:
             "It can still be marked resolved, and asking again with more detail is always welcome.",
         ),
     )
+
+
+@on_export("questions")
+async def export_questions(ctx: Context, person: Member) -> dict[str, Any]:
+    """Return the questions a member asked, the replies they wrote and the credit they got."""
+    asked = (
+        await ctx.session.exec(
+            select(Question).where(Question.asker_id == person.id).order_by(col(Question.id))
+        )
+    ).all()
+    replied = (
+        await ctx.session.exec(
+            select(QuestionReply, Question.number)
+            .join(Question, col(Question.id) == col(QuestionReply.question_id))
+            .where(QuestionReply.author_id == person.id)
+            .order_by(col(QuestionReply.id))
+        )
+    ).all()
+    helped = (
+        await ctx.session.exec(select(Question.number).where(Question.helped_by_id == person.id))
+    ).all()
+    return {
+        "questions_asked": [
+            {
+                "number": q.number,
+                "status": q.status,
+                "anonymous": q.anonymous,
+                "text": q.text,
+                "context": q.context,
+                "topics": await topics_of(ctx, q),
+                "asked_at": q.created_at.isoformat(),
+                "replies": q.reply_count,
+            }
+            for q in asked
+        ],
+        "replies_written": [
+            {"question": number, "at": reply.created_at.isoformat()} for reply, number in replied
+        ],
+        "credited_as_helpful_on": list(helped),
+    }
+
+
+@on_forget("questions")
+async def forget_questions(ctx: Context, person: Member) -> dict[str, int]:
+    """Delete the questions a member asked (with their timers) and unlink their replies."""
+    asked = list(
+        (await ctx.session.exec(select(Question.id).where(Question.asker_id == person.id))).all()
+    )
+    if asked:
+        await ctx.session.exec(  # type: ignore[call-overload]
+            delete(Timer).where(
+                col(Timer.community_id) == ctx.community_id,
+                col(Timer.kind).startswith("question."),
+                col(Timer.subject_id).in_(asked),
+            )
+        )
+        await ctx.session.exec(delete(Question).where(col(Question.id).in_(asked)))  # type: ignore[call-overload]
+    replies = await ctx.session.exec(  # type: ignore[call-overload]
+        update(QuestionReply)
+        .where(col(QuestionReply.author_id) == person.id)
+        .values(author_id=None)
+    )
+    for column in (Question.helped_by_id, Question.resolved_by_id):
+        await ctx.session.exec(  # type: ignore[call-overload]
+            update(Question).where(col(column) == person.id).values({column: None})
+        )
+    return {"questions deleted": len(asked), "replies unlinked": replies.rowcount}
