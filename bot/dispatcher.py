@@ -11,7 +11,8 @@ from bot.args import coerce_options, parse_text
 from bot.clock import Clock
 from bot.context import Context, Runtime
 from bot.errors import PermissionDeniedError, UserError
-from bot.events import ButtonPress, FormSubmission, Invocation, ThreadMessage
+from bot.events import ButtonPress, Community, FormSubmission, Invocation, ThreadMessage
+from bot.lifecycle import community_removed
 from bot.logs import invocation_scope
 from bot.registry import Access, CommandSpec, Registry
 from bot.replies import Code, Reply, Rich, rich
@@ -160,6 +161,17 @@ class Dispatcher:
                     await handler(ctx, message)
 
                 await self._in_unit_of_work(message, run, quiet=True)
+
+    async def community_removed(self, community: Community) -> None:
+        """Schedule a community's data for deletion (uninstall, guild removal)."""
+        await community_removed(
+            database=self.database,
+            settings=self.settings,
+            clock=self.clock,
+            runtime=self.runtime,
+            community=community,
+        )
+        log.info("community %s:%s removed", community.platform, community.external_id)
 
     # ---- shared machinery ------------------------------------------------------------------
 

@@ -277,9 +277,15 @@ class Registry:
                     self.add(spec)
 
 
+# Core modules that declare hooks of their own (not commands).
+CORE_HOOK_MODULES = ("bot.lifecycle",)
+
+
 def build_registry(package: str = "bot.commands") -> Registry:
     """Import every public module of the commands package and register what it declares."""
     registry = Registry()
+    for name in CORE_HOOK_MODULES:
+        registry.load_module(importlib.import_module(name))
     root = importlib.import_module(package)
     for info in pkgutil.iter_modules(root.__path__):
         if info.name.startswith("_"):

@@ -18,6 +18,7 @@ from sqlmodel import update
 from bot import timers
 from bot.clock import Clock
 from bot.context import Context, Runtime
+from bot.lifecycle import PURGE_TIMER
 from bot.logs import invocation_scope
 from bot.registry import Access, Registry
 from bot.settings import Settings
@@ -109,7 +110,8 @@ class Scheduler:
                         return False
                     hook = self.registry.hook("timer", timer.kind)
                     community = await uow.session.get(Community, timer.community_id)
-                    if hook is None or community is None or community.removed_at is not None:
+                    removed = community is not None and community.removed_at is not None
+                    if hook is None or community is None or (removed and timer.kind != PURGE_TIMER):
                         log.warning("timer %s (%s) has nothing to run", timer_id, timer.kind)
                         return True
                     ctx = Context(

@@ -52,6 +52,12 @@ class SchedulerSettings(BaseModel):
     sweep_seconds: float = Field(60, gt=0)
 
 
+class PrivacySettings(BaseModel):
+    """How long data outlives an uninstall."""
+
+    removal_grace_days: int = Field(30, ge=0)
+
+
 class ConsoleSettings(BaseModel):
     """The local console community."""
 
@@ -81,6 +87,7 @@ class Settings(BaseSettings):
     ask: AskSettings = AskSettings()
     delivery: DeliverySettings = DeliverySettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    privacy: PrivacySettings = PrivacySettings()
     console: ConsoleSettings = ConsoleSettings()
 
     @classmethod

@@ -1,0 +1,67 @@
+"""A community's end: uninstall or removal schedules deletion after a grace period."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlmodel import col
+
+from bot.clock import Clock
+from bot.context import Context, Runtime
+from bot.events import Community as CommunityRef
+from bot.registry import on_timer
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.models import Community, Timer
+from bot.store.repositories import community_for
+from bot.timers import set_timer
+
+PURGE_TIMER = "community.purge"
+
+
+async def community_removed(
+    *,
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    runtime: Runtime,
+    community: CommunityRef,
+) -> None:
+    """Mark a community removed and schedule its data for deletion after the grace period.
+
+    Reinstalling within the grace period keeps everything (the next event clears the mark).
+    """
+    async with database.unit_of_work() as uow:
+        now = clock.now()
+        row = await community_for(uow.session, community, now)
+        row.removed_at = now
+        uow.session.add(row)
+        assert row.id is not None
+        due = now + timedelta(days=settings.privacy.removal_grace_days)
+        timer = await set_timer(
+            uow.session,
+            community_id=row.id,
+            key=PURGE_TIMER,
+            kind=PURGE_TIMER,
+            subject_id=row.id,
+            due_at=due,
+        )
+        timer_id = timer.id
+        assert timer_id is not None
+        uow.after_commit(lambda: runtime.arm_timer(timer_id, due))
+
+
+@on_timer(PURGE_TIMER)
+async def purge(ctx: Context, timer: Timer) -> None:
+    """Delete everything a removed community left behind (foreign keys cascade)."""
+    del timer
+    community = ctx.community
+    if community.removed_at is None:
+        return  # reinstalled in time
+    await ctx.session.exec(  # type: ignore[call-overload]
+        delete(Timer).where(col(Timer.community_id) == community.id)
+    )
+    await ctx.session.exec(  # type: ignore[call-overload]
+        delete(Community).where(col(Community.id) == community.id)
+    )
