@@ -33,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LINE",
         help="run this line and exit (repeatable)",
     )
+    slack = commands.add_parser("slack", help="Slack only (Socket Mode, or HTTP with --http)")
+    slack.add_argument(
+        "--http", action="store_true", help="serve HTTP even if SLACK_APP_TOKEN is set"
+    )
+    slack.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
+    manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", help="public base URL for HTTP mode (request URLs)")
+    commands.add_parser("discord", help="Discord only")
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations")
@@ -55,22 +63,28 @@ async def _console(
 
 
 async def _run(settings: Settings) -> int:
-    platforms = [
-        name
-        for name, token in (
-            ("Slack", settings.slack_bot_token),
-            ("Discord", settings.discord_token),
-        )
-        if token is not None and token.get_secret_value()
-    ]
-    if platforms:
-        log.error(
-            "%s is configured, but this version of crowdmentor has only the console adapter; "
-            "unset the token(s) to use the console.",
-            " and ".join(platforms),
-        )
-        return 2
-    return await _console(settings, None, None, None)
+    from bot.runner import configured_platforms, serve_platforms
+
+    platforms = configured_platforms(settings)
+    if not platforms:
+        return await _console(settings, None, None, None)
+    return await serve_platforms(settings, {name: {} for name in platforms})
+
+
+async def _platform(settings: Settings, name: str, options: dict[str, object]) -> int:
+    from bot.runner import serve_platforms
+
+    return await serve_platforms(settings, {name: options})
+
+
+def _slack_manifest(url: str | None) -> int:
+    import json
+
+    from bot.adapters.slack_manifest import manifest
+    from bot.registry import build_registry
+
+    print(json.dumps(manifest(build_registry(), url), indent=2))
+    return 0
 
 
 async def _db_upgrade(settings: Settings) -> int:
@@ -92,6 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(settings, args.user, args.channel, args.execute))
         if command == "db":
             return asyncio.run(_db_upgrade(settings))
+        if command == "slack":
+            options = {"http": args.http, "port": args.port}
+            return asyncio.run(_platform(settings, "slack", options))
+        if command == "slack-manifest":
+            return _slack_manifest(args.url)
+        if command == "discord":
+            return asyncio.run(_platform(settings, "discord", {}))
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:
         return 130

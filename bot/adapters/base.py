@@ -68,3 +68,11 @@ class Adapter(Protocol):
     async def deliver(self, delivery: Delivery) -> Delivered:
         """Send one message; raise `DeliveryError` when it did not go through."""
         ...
+
+
+class PlatformAdapter(Adapter, Protocol):
+    """An adapter that connects to a real platform and serves it until cancelled."""
+
+    async def serve(self) -> None:
+        """Connect and handle the platform's events until the task is cancelled."""
+        ...
