@@ -163,6 +163,7 @@ class DeliveryWorker:
                 update_ref=update_ref,
                 recipient_ids=tuple(r for r in row.recipient_ids.split(",") if r),
                 thread_title=row.thread_title,
+                topics=tuple(t for t in row.topics.split(",") if t),
                 handle=row.handle,
                 attempt=row.attempts,
             )

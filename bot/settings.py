@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Multi-workspace distribution (OAuth); without them, the single-workspace bot token is used.
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    # HTTP mode's port (Slack events, OAuth, health check).
+    port: int = Field(3000, validation_alias="PORT")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
 
     ask: AskSettings = AskSettings()

@@ -270,6 +270,7 @@ async def _publish(ctx: Context, question: Question) -> None:
         await render_post(ctx, question),
         channel_id=question.channel_id,
         thread_title=title[:DISCORD_THREAD_NAME_MAX_CHARS],
+        topics=tuple(await topics_of(ctx, question)),
         handle=handle(question),
         member_id=question.asker_id,
         on_delivered="question.posted",

@@ -199,6 +199,8 @@ class OutboxMessage(SQLModel, table=True):
     parent_key: str | None = Field(default=None, max_length=200)
     recipient_ids: str = Field(default="", max_length=2000)
     thread_title: str = Field(default="", max_length=100)
+    # Topics of what is posted (Discord forum posts turn them into forum tags).
+    topics: str = Field(default="", max_length=300)
     handle: str = Field(default="", max_length=40)
     payload: str
     # The member this message is about, so /crowdmentor forget can remove what waits for them.

@@ -113,6 +113,7 @@ def upgrade() -> None:
     sa.Column('parent_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('recipient_ids', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('thread_title', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('topics', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('handle', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('payload', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=True),
