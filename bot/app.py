@@ -13,9 +13,11 @@ from alembic.script import ScriptDirectory
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock
+from bot.context import Services
 from bot.delivery import DeliveryWorker
 from bot.dispatcher import Dispatcher
 from bot.registry import Registry, build_registry
+from bot.scheduling import Scheduler
 from bot.settings import Settings
 from bot.store import migrate
 from bot.store.db import Database
@@ -43,31 +45,16 @@ class App:
         self.database = Database(settings.database_url)
         self.registry = registry or build_registry()
         self.adapters: dict[str, Adapter] = dict(adapters or {})
-        self.dispatcher = Dispatcher(
+        self.services = Services(
             database=self.database,
             registry=self.registry,
             settings=settings,
             clock=self.clock,
             runtime=self,
         )
-        # Imported here so the scheduler's APScheduler import stays out of light CLI paths.
-        from bot.scheduling import Scheduler
-
-        self.scheduler = Scheduler(
-            database=self.database,
-            registry=self.registry,
-            settings=settings,
-            clock=self.clock,
-            runtime=self,
-        )
-        self.delivery = DeliveryWorker(
-            database=self.database,
-            adapters=self.adapters,
-            registry=self.registry,
-            settings=settings,
-            clock=self.clock,
-            runtime=self,
-        )
+        self.dispatcher = Dispatcher(self.services)
+        self.scheduler = Scheduler(self.services)
+        self.delivery = DeliveryWorker(self.services, self.adapters)
         self._tasks: list[asyncio.Task[None]] = []
 
     # Runtime protocol: what handlers may poke after their transaction commits.

@@ -15,7 +15,7 @@ from bot.events import Actor, Place
 from bot.registry import Access, Registry
 from bot.replies import Reply
 from bot.settings import Settings
-from bot.store.db import UnitOfWork
+from bot.store.db import Database, UnitOfWork
 from bot.store.models import Community, Member
 
 
@@ -37,6 +37,43 @@ class QuietRuntime:
 
     def arm_timer(self, timer_id: int, due_at: datetime) -> None:
         """Do nothing; the scheduler's sweep finds the timer."""
+
+
+@dataclass(frozen=True)
+class Services:
+    """The long-lived parts every worker shares: store, registry, settings, clock, runtime."""
+
+    database: Database
+    registry: Registry
+    settings: Settings
+    clock: Clock
+    runtime: Runtime
+
+    def context(
+        self,
+        uow: UnitOfWork,
+        community: Community,
+        *,
+        invocation_id: str,
+        access: Access = Access.MEMBER,
+        member: Member | None = None,
+        actor: Actor | None = None,
+        place: Place | None = None,
+    ) -> Context:
+        """Return a handler context for one unit of work."""
+        return Context(
+            invocation_id=invocation_id,
+            uow=uow,
+            community=community,
+            settings=self.settings,
+            clock=self.clock,
+            registry=self.registry,
+            runtime=self.runtime,
+            member=member,
+            actor=actor,
+            place=place,
+            access=access,
+        )
 
 
 @dataclass

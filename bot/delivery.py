@@ -18,14 +18,11 @@ from datetime import timedelta
 from sqlmodel import col, or_, select
 
 from bot.adapters.base import Adapter, Delivered, Delivery, DeliveryError, DeliveryKind
-from bot.clock import Clock
-from bot.context import Context, Runtime
+from bot.context import Services
 from bot.events import Community as CommunityRef
 from bot.logs import invocation_scope
-from bot.registry import Access, Registry
+from bot.registry import Access
 from bot.replies import reply_from_json
-from bot.settings import Settings
-from bot.store.db import Database
 from bot.store.models import Community, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -46,22 +43,13 @@ def backoff(attempt: int) -> float:
 class DeliveryWorker:
     """Sends what the outbox holds."""
 
-    def __init__(
-        self,
-        *,
-        database: Database,
-        adapters: dict[str, Adapter],
-        registry: Registry,
-        settings: Settings,
-        clock: Clock,
-        runtime: Runtime,
-    ) -> None:
-        self.database = database
+    def __init__(self, services: Services, adapters: dict[str, Adapter]) -> None:
+        self.services = services
+        self.database = services.database
+        self.registry = services.registry
+        self.settings = services.settings
+        self.clock = services.clock
         self.adapters = adapters
-        self.registry = registry
-        self.settings = settings
-        self.clock = clock
-        self.runtime = runtime
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_post: dict[tuple[str, str], float] = {}
@@ -208,15 +196,8 @@ class DeliveryWorker:
                 self.registry.hook("delivered", fresh.on_delivered) if fresh.on_delivered else None
             )
             if hook is not None:
-                ctx = Context(
-                    invocation_id=f"outbox-{row.id}",
-                    uow=uow,
-                    community=community,
-                    settings=self.settings,
-                    clock=self.clock,
-                    registry=self.registry,
-                    runtime=self.runtime,
-                    access=Access.ADMIN,
+                ctx = self.services.context(
+                    uow, community, invocation_id=f"outbox-{row.id}", access=Access.ADMIN
                 )
                 await hook.handler(ctx, fresh, done)
         log.info("delivered %s (%s)", row.key, row.kind)

@@ -8,16 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.args import coerce_options, parse_text
-from bot.clock import Clock
-from bot.context import Context, Runtime
+from bot.context import Context, Services
 from bot.errors import PermissionDeniedError, UserError
 from bot.events import ButtonPress, Community, FormSubmission, Invocation, ThreadMessage
 from bot.lifecycle import community_removed
 from bot.logs import invocation_scope
-from bot.registry import Access, CommandSpec, Registry
+from bot.registry import Access, CommandSpec
 from bot.replies import Code, Reply, Rich, rich
-from bot.settings import Settings
-from bot.store.db import Database, is_unavailable
+from bot.store.db import is_unavailable
 from bot.store.models import Role
 from bot.store.repositories import community_for, member_for, roles_of
 
@@ -47,20 +45,11 @@ def _unavailable(text: str) -> Reply:
 class Dispatcher:
     """The one entry point every adapter calls."""
 
-    def __init__(
-        self,
-        *,
-        database: Database,
-        registry: Registry,
-        settings: Settings,
-        clock: Clock,
-        runtime: Runtime,
-    ) -> None:
-        self.database = database
-        self.registry = registry
-        self.settings = settings
-        self.clock = clock
-        self.runtime = runtime
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.database = services.database
+        self.registry = services.registry
+        self.clock = services.clock
 
     # ---- commands --------------------------------------------------------------------------
 
@@ -164,13 +153,7 @@ class Dispatcher:
 
     async def community_removed(self, community: Community) -> None:
         """Schedule a community's data for deletion (uninstall, guild removal)."""
-        await community_removed(
-            database=self.database,
-            settings=self.settings,
-            clock=self.clock,
-            runtime=self.runtime,
-            community=community,
-        )
+        await community_removed(self.services, community)
         log.info("community %s:%s removed", community.platform, community.external_id)
 
     # ---- shared machinery ------------------------------------------------------------------
@@ -205,14 +188,10 @@ class Dispatcher:
                 now = self.clock.now()
                 community = await community_for(uow.session, event.community, now)
                 member = await member_for(uow.session, community, event.actor, now)
-                ctx = Context(
+                ctx = self.services.context(
+                    uow,
+                    community,
                     invocation_id=event.invocation_id,
-                    uow=uow,
-                    community=community,
-                    settings=self.settings,
-                    clock=self.clock,
-                    registry=self.registry,
-                    runtime=self.runtime,
                     member=member,
                     actor=event.actor,
                     place=event.place,

@@ -7,12 +7,9 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlmodel import col
 
-from bot.clock import Clock
-from bot.context import Context, Runtime
+from bot.context import Context, Services
 from bot.events import Community as CommunityRef
 from bot.registry import on_timer
-from bot.settings import Settings
-from bot.store.db import Database
 from bot.store.models import Community, Timer
 from bot.store.repositories import community_for
 from bot.timers import set_timer
@@ -20,25 +17,18 @@ from bot.timers import set_timer
 PURGE_TIMER = "community.purge"
 
 
-async def community_removed(
-    *,
-    database: Database,
-    settings: Settings,
-    clock: Clock,
-    runtime: Runtime,
-    community: CommunityRef,
-) -> None:
+async def community_removed(services: Services, community: CommunityRef) -> None:
     """Mark a community removed and schedule its data for deletion after the grace period.
 
     Reinstalling within the grace period keeps everything (the next event clears the mark).
     """
-    async with database.unit_of_work() as uow:
-        now = clock.now()
+    async with services.database.unit_of_work() as uow:
+        now = services.clock.now()
         row = await community_for(uow.session, community, now)
         row.removed_at = now
         uow.session.add(row)
         assert row.id is not None
-        due = now + timedelta(days=settings.privacy.removal_grace_days)
+        due = now + timedelta(days=services.settings.privacy.removal_grace_days)
         timer = await set_timer(
             uow.session,
             community_id=row.id,
@@ -49,7 +39,7 @@ async def community_removed(
         )
         timer_id = timer.id
         assert timer_id is not None
-        uow.after_commit(lambda: runtime.arm_timer(timer_id, due))
+        uow.after_commit(lambda: services.runtime.arm_timer(timer_id, due))
 
 
 @on_timer(PURGE_TIMER)

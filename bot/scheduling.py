@@ -16,13 +16,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import update
 
 from bot import timers
-from bot.clock import Clock
-from bot.context import Context, Runtime
+from bot.context import Services
 from bot.lifecycle import PURGE_TIMER
 from bot.logs import invocation_scope
-from bot.registry import Access, Registry
-from bot.settings import Settings
-from bot.store.db import Database
+from bot.registry import Access
 from bot.store.models import Community, Timer
 
 log = logging.getLogger(__name__)
@@ -35,20 +32,12 @@ MAX_TIMER_ATTEMPTS = 6
 class Scheduler:
     """Arm, sweep and fire timers."""
 
-    def __init__(
-        self,
-        *,
-        database: Database,
-        registry: Registry,
-        settings: Settings,
-        clock: Clock,
-        runtime: Runtime,
-    ) -> None:
-        self.database = database
-        self.registry = registry
-        self.settings = settings
-        self.clock = clock
-        self.runtime = runtime
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.database = services.database
+        self.registry = services.registry
+        self.settings = services.settings
+        self.clock = services.clock
         self._aps: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
@@ -114,15 +103,8 @@ class Scheduler:
                     if hook is None or community is None or (removed and timer.kind != PURGE_TIMER):
                         log.warning("timer %s (%s) has nothing to run", timer_id, timer.kind)
                         return True
-                    ctx = Context(
-                        invocation_id=f"timer-{timer_id}",
-                        uow=uow,
-                        community=community,
-                        settings=self.settings,
-                        clock=self.clock,
-                        registry=self.registry,
-                        runtime=self.runtime,
-                        access=Access.ADMIN,
+                    ctx = self.services.context(
+                        uow, community, invocation_id=f"timer-{timer_id}", access=Access.ADMIN
                     )
                     await hook.handler(ctx, timer)
                     log.info("timer %s (%s) ran", timer_id, timer.kind)
