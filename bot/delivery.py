@@ -115,8 +115,8 @@ class DeliveryWorker:
 
     async def _resolve_parent(
         self, row: OutboxMessage, session: object
-    ) -> tuple[str | None, str | None] | None:
-        """Return the parent's (message, thread) refs, or None while it is not delivered."""
+    ) -> tuple[str | None, str | None, str | None] | None:
+        """Return the parent's (message, thread, channel), or None while it is not delivered."""
         assert row.parent_key is not None
         query = select(OutboxMessage).where(
             OutboxMessage.community_id == row.community_id, OutboxMessage.key == row.parent_key
@@ -124,19 +124,24 @@ class DeliveryWorker:
         parent = (await session.exec(query)).first()  # type: ignore[attr-defined]
         if parent is None or parent.status != OutboxStatus.SENT:
             return None
-        return parent.platform_ref, parent.platform_thread_ref or parent.platform_ref
+        return (
+            parent.platform_ref,
+            parent.platform_thread_ref or parent.platform_ref,
+            parent.platform_channel_id,
+        )
 
     async def _deliver(self, row: OutboxMessage, community: Community) -> int:
         with invocation_scope(f"outbox-{row.id}"):
             adapter = self.adapters[community.platform]
-            thread_ref, update_ref = row.thread_ref, row.update_ref
+            thread_ref, update_ref, channel_id = row.thread_ref, row.update_ref, row.channel_id
             if row.parent_key:
                 async with self.database.unit_of_work() as uow:
                     refs = await self._resolve_parent(row, uow.session)
                 if refs is None:
                     await self._postpone(row, PARENT_WAIT, "waiting for its parent message")
                     return 0
-                message_ref, parent_thread = refs
+                message_ref, parent_thread, parent_channel = refs
+                channel_id = parent_channel or channel_id
                 if row.kind == DeliveryKind.UPDATE:
                     update_ref = update_ref or message_ref
                 else:
@@ -146,7 +151,7 @@ class DeliveryWorker:
                 kind=DeliveryKind(row.kind),
                 community=CommunityRef(community.platform, community.external_id, community.name),
                 reply=reply_from_json(row.payload),
-                channel_id=row.channel_id,
+                channel_id=channel_id,
                 thread_ref=thread_ref,
                 update_ref=update_ref,
                 recipient_ids=tuple(r for r in row.recipient_ids.split(",") if r),
@@ -155,7 +160,7 @@ class DeliveryWorker:
                 handle=row.handle,
                 attempt=row.attempts,
             )
-            await self._pace(adapter, community, row.channel_id)
+            await self._pace(adapter, community, channel_id)
             try:
                 delivered = await adapter.deliver(delivery)
             except DeliveryError as error:
@@ -189,6 +194,7 @@ class DeliveryWorker:
             fresh.payload = ""
             fresh.platform_ref = done.message_ref
             fresh.platform_thread_ref = done.thread_ref
+            fresh.platform_channel_id = done.channel_id or fresh.channel_id
             fresh.lease_until = None
             fresh.attempts += 1
             uow.session.add(fresh)

@@ -91,15 +91,17 @@ class ConsoleSession:
         )
 
     def where(self, channel: str, thread: str | None = None) -> str:
-        """Return a label for a channel or thread."""
-        return f"#{channel} › {thread}" if thread else f"#{channel}"
+        """Return a label for a channel, a conversation or a thread."""
+        if channel.startswith("dm:"):
+            place = "DM " + ", ".join(f"@{name}" for name in channel[3:].split(","))
+        else:
+            place = f"#{channel}"
+        return f"{place} › {thread}" if thread else place
 
     # ---- output ----------------------------------------------------------------------------
 
     def _show_delivered(self, message: LocalMessage, edited: bool) -> None:
         where = self.where(message.channel_id, message.thread_id)
-        if message.recipients:
-            where = "DM " + ", ".join(f"@{r}" for r in message.recipients)
         header = self.render.header(where, BOT_NAME, message.reply.visibility, edited=edited)
         body = self.render.reply(message.reply)
         self.write(f"{header}\n{body}")

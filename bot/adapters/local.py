@@ -70,9 +70,13 @@ class LocalPlatform:
             done = Delivered(message_ref=target.message_id, thread_ref=target.opened_thread)
             self._notify(target, edited=True)
         else:
+            channel = delivery.channel_id or ""
+            if delivery.kind in (DeliveryKind.DIRECT, DeliveryKind.GROUP):
+                # A conversation of its own, named after the people in it.
+                channel = "dm:" + ",".join(sorted(delivery.recipient_ids))
             message = LocalMessage(
                 message_id=self._message_id(delivery),
-                channel_id=delivery.channel_id or "",
+                channel_id=channel,
                 reply=delivery.reply,
                 thread_id=delivery.thread_ref if delivery.kind is DeliveryKind.THREAD else None,
                 recipients=delivery.recipient_ids,
@@ -82,7 +86,11 @@ class LocalPlatform:
                 message.opened_thread = message.message_id
             self.messages[message.message_id] = message
             self.log.append(message)
-            done = Delivered(message_ref=message.message_id, thread_ref=message.opened_thread)
+            done = Delivered(
+                message_ref=message.message_id,
+                thread_ref=message.opened_thread,
+                channel_id=message.channel_id,
+            )
             self._notify(message, edited=False)
         self._by_key[delivery.key] = done
         return done

@@ -213,6 +213,8 @@ class OutboxMessage(SQLModel, table=True):
     lease_until: datetime | None = _when(nullable=True)
     platform_ref: str | None = Field(default=None, max_length=128)
     platform_thread_ref: str | None = Field(default=None, max_length=128)
+    # Where the platform put it (a group conversation gets a channel of its own).
+    platform_channel_id: str | None = Field(default=None, max_length=64)
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = _when()
     sent_at: datetime | None = _when(nullable=True)

@@ -125,6 +125,7 @@ def upgrade() -> None:
     sa.Column('lease_until', UTCDateTime(), nullable=True),
     sa.Column('platform_ref', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('platform_thread_ref', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('platform_channel_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.Column('sent_at', UTCDateTime(), nullable=True),
