@@ -11,26 +11,18 @@ from bot.limits import TOPIC_MAX_CHARS
 # recognises it as a mention any more.
 _ZWSP = "\u200b"
 
-_MASS_MENTION = re.compile(
-    r"""
-      <!(?:channel|here|everyone|subteam\^[^>]*)(?:\|[^>]*)?>   # Slack special mentions
-    | <@&\d+>                                                  # Discord role mention
-    | @(?:everyone|here|channel)\b                             # typed mass mentions
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
+# Neutralise by position, not by token: anything that *starts* a Slack special mention (`<!`),
+# a Discord role mention (`<@&`) or a typed mass mention (`@everyone`, `@here`, `@channel`,
+# which Discord matches even when glued to a word) gets a zero-width space after its first
+# character. Nested or malformed tokens cannot slip through, because nothing depends on where a
+# token ends.
+_SPECIAL_OPEN = re.compile(r"<(?=!|@&)")
+_TYPED_MASS = re.compile(r"@(?=everyone|here|channel)", re.IGNORECASE)
 
 
 def defuse_mass_mentions(text: str) -> str:
     """Return `text` with every mass mention made inert (it still reads the same)."""
-
-    def _defuse(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token.startswith("<"):
-            return token[0] + _ZWSP + token[1:]
-        return "@" + _ZWSP + token[1:]
-
-    return _MASS_MENTION.sub(_defuse, text)
+    return _TYPED_MASS.sub("@" + _ZWSP, _SPECIAL_OPEN.sub("<" + _ZWSP, text))
 
 
 # `#topic` in free text. Not after a word character (C#, F#) nor after "<" (a Slack channel
@@ -44,7 +36,7 @@ def normalise_topic(raw: str) -> str:
     text = re.sub(r"[\s_]+", "-", text)
     text = re.sub(r"[^\w+.#\-]", "", text)
     text = re.sub(r"-{2,}", "-", text)
-    return text.strip("-.")[:TOPIC_MAX_CHARS]
+    return text[:TOPIC_MAX_CHARS].strip("-.")
 
 
 def extract_topics(text: str) -> tuple[str, list[str]]:

@@ -80,7 +80,10 @@ def test_parse_text_with_nothing_leaves_optional_params_out_and_flags_false():
 def test_text_param_keeps_the_rest_of_the_line_verbatim():
     values = parse_text(ASK, "  How do I  ask   for a raise? -- really #career  ")
 
-    assert values == {"anonymous": False, "question": "How do I  ask   for a raise? -- really #career"}
+    assert values == {
+        "anonymous": False,
+        "question": "How do I  ask   for a raise? -- really #career",
+    }
 
 
 def test_flags_are_read_only_from_the_front():
