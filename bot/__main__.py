@@ -41,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL for HTTP mode (request URLs)")
     commands.add_parser("discord", help="Discord only")
+    pair = commands.add_parser("pair", help="pairing tools")
+    pair_commands = pair.add_subparsers(dest="pair_command", metavar="PAIR_COMMAND", required=True)
+    simulate = pair_commands.add_parser(
+        "simulate", help="run the matching engine on synthetic members (preview, benchmark)"
+    )
+    from bot.matching.simulate_cli import add_arguments
+
+    add_arguments(simulate)
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations")
@@ -111,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_platform(settings, "slack", options))
         if command == "slack-manifest":
             return _slack_manifest(args.url)
+        if command == "pair":
+            from bot.matching.simulate_cli import main as simulate
+
+            return simulate(args)
         if command == "discord":
             return asyncio.run(_platform(settings, "discord", {}))
         return asyncio.run(_run(settings))

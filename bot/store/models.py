@@ -237,3 +237,37 @@ class Timer(SQLModel, table=True):
     due_at: datetime = _when()
     fired_at: datetime | None = _when(nullable=True)
     attempts: int = 0
+
+
+class SlackInstallation(SQLModel, table=True):
+    """A Slack workspace that installed crowdmentor through OAuth (multi-workspace mode).
+
+    Tokens are sealed (encrypted and authenticated) by `bot.store.slack_installations` before
+    they are written, so a copy of the database alone does not hand out working bot tokens.
+    """
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (UniqueConstraint("team_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    team_name: str = Field(default="", max_length=200)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    app_id: str = Field(default="", max_length=32)
+    bot_id: str = Field(default="", max_length=32)
+    bot_user_id: str = Field(default="", max_length=32)
+    bot_scopes: str = Field(default="", max_length=2000)
+    bot_token: str = Field(max_length=1000)
+    bot_refresh_token: str | None = Field(default=None, max_length=1000)
+    bot_token_expires_at: datetime | None = _when(nullable=True)
+    installer_user_id: str = Field(default="", max_length=32)
+    installed_at: datetime = _when()
+
+
+class SlackOAuthState(SQLModel, table=True):
+    """A pending OAuth `state`: issued once, consumed once, valid for a few minutes."""
+
+    __tablename__ = "slack_oauth_states"
+
+    state: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = _when()
