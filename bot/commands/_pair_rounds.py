@@ -487,8 +487,9 @@ def describe_plan(plan: Plan, *, heading: str) -> Reply:
         for g in plan.groups[:25]
     ]
     more = len(plan.groups) - 25
+    count = len(plan.groups)
     body = rich(
-        f"• {len(plan.present)} people in, {len(plan.groups)} group{'s' if len(plan.groups) != 1 else ''}"
+        f"• {len(plan.present)} people in, {count} group{'s' if count != 1 else ''}"
         f" ({trio} larger group{'s' if trio != 1 else ''})\n",
         f"• Repeated pairs: {report.repeats}"
         f" (the least possible this round: {report.min_repeats})\n",
