@@ -236,8 +236,8 @@ async def _ask(
                 Button(DISCARD_ACTION, "Never mind, I found it", str(question.id)),
             ),
         )
-    await _publish(ctx, question)
-    return Reply(text=await _posted_text(ctx, question), sections=tuple(notes))
+    routed = await _publish(ctx, question)
+    return Reply(text=await _posted_text(ctx, question), sections=(*routed, *notes))
 
 
 async def _posted_text(ctx: Context, question: Question) -> Any:
@@ -253,8 +253,11 @@ async def _posted_text(ctx: Context, question: Question) -> Any:
     )
 
 
-async def _publish(ctx: Context, question: Question) -> None:
-    """Post a question: number it, queue its post, arm its nudge and close timers."""
+async def _publish(ctx: Context, question: Question) -> tuple[Section, ...]:
+    """Post a question: number it, queue its post, arm its timers, let listeners route it.
+
+    Returns what the listeners have to tell the asker (for instance who was asked to help).
+    """
     assert question.id is not None
     now = ctx.now()
     question.number = await next_question_number(ctx.session, ctx.community)
@@ -283,6 +286,14 @@ async def _publish(ctx: Context, question: Question) -> None:
     await ctx.set_timer(
         f"question:{question.id}:close", "question.close", question.id, now + timings[1]
     )
+    # Capabilities that care about new questions (routing to people tagged with the topics)
+    # declare `@hook("question_posted", name)`: (ctx, question, topics) -> Section | None.
+    said: list[Section] = []
+    topics = await topics_of(ctx, question)
+    for listener in ctx.registry.hooks_of("question_posted"):
+        if (section := await listener.handler(ctx, question, topics)) is not None:
+            said.append(section)
+    return tuple(said)
 
 
 async def _timings(ctx: Context) -> tuple[timedelta, timedelta]:
@@ -317,8 +328,8 @@ async def post_draft(ctx: Context, value: str) -> Reply:
     _require_asker_or_moderator(ctx, question, "post this question")
     if question.status != QuestionStatus.DRAFT:
         return Reply.say("That question is already posted as ", Bold(f"#{question.number}"), ".")
-    await _publish(ctx, question)
-    return Reply(text=await _posted_text(ctx, question))
+    routed = await _publish(ctx, question)
+    return Reply(text=await _posted_text(ctx, question), sections=routed)
 
 
 @action(DISCARD_ACTION)
@@ -483,6 +494,13 @@ async def nudge(ctx: Context, timer: Timer) -> None:
         if asker
         else None
     )  # fmt: skip
+    # Listeners (`@hook("question_unanswered", name)`: (ctx, question, topics) -> Rich | None)
+    # may widen the circle, e.g. ask the next people tagged with the topics.
+    extra = [
+        said
+        for listener in ctx.registry.hooks_of("question_unanswered")
+        if (said := await listener.handler(ctx, question, topics)) is not None
+    ]
     await say_in_thread(
         ctx,
         question,
@@ -492,6 +510,7 @@ async def nudge(ctx: Context, timer: Timer) -> None:
             about,
             "? A partial answer or a pointer helps too.",
             tip,
+            *extra,
         ),
     )
 
