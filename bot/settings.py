@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # HTTP mode's port (Slack events, OAuth, health check).
     port: int = Field(3000, validation_alias="PORT")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+    # Discord sharding: "auto" (Discord picks the count) or a number; unset: one connection.
+    discord_shards: str | None = Field(None, validation_alias="CROWDMENTOR_DISCORD_SHARDS")
 
     ask: AskSettings = AskSettings()
     delivery: DeliverySettings = DeliverySettings()
