@@ -38,21 +38,28 @@ class Augmenter:
         self.active = set(self.vertices) if neighbours is not None else None
         self.dead: set[int] = set()
 
-    def run(self, roots: Sequence[int], ends: Sequence[int] | None = None) -> list[int]:
+    def run(
+        self, roots: Sequence[int], ends: Sequence[int] | None = None, limit: int | None = None
+    ) -> list[int]:
         """Augment from each exposed root in order; return the roots no augmenting path reaches.
 
-        `ends` are the exposed vertices a path may end at (default: the roots themselves).
+        `ends` are the exposed vertices a path may end at (default: the roots themselves);
+        `limit` stops after that many augmentations (the caller knows no more are possible).
         """
         mate = self.mate
         failed: list[int] = []
         exposed = [r for r in (roots if ends is None else [*roots, *ends]) if mate[r] == -1]
         for root in roots:
+            if limit is not None and limit <= 0:
+                break
             if mate[root] != -1 or root in self.dead:
                 continue
             exposed = [v for v in exposed if mate[v] == -1 and v not in self.dead]
             # A lone exposed vertex has nowhere to go; searching would only walk the graph.
             if len(exposed) < 2 or self._search(root, exposed) is None:
                 failed.append(root)
+            elif limit is not None:
+                limit -= 1
         return failed
 
     def _search(self, root: int, exposed: list[int]) -> int | None:

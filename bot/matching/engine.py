@@ -4,10 +4,13 @@ Priorities, strictly in this order:
 
 1. Hard rules: nobody is grouped with someone on their do-not-pair list, and nobody present is
    left out unless those rules make it impossible (then the report says who and why).
-2. Repeats: the pairs inside the groups are a maximum matching of the "not yet met" graph, so
-   a round repeats exactly `floor(n/2) − ν` pairs, where ν is that matching's size — the
-   minimum any grouping can reach. (The trio's third member is attached where both of their
-   edges are new whenever the graph allows it.)
+2. Repeats: the pairs form a maximum matching of the "not yet met" graph (do-not-pair edges
+   removed), computed exactly, so an even round repeats floor(n/2) − ν pairs, where ν is that
+   matching's size: the least any grouping can. Forced repeats are re-paired along
+   alternating paths when do-not-pair rules block them, at no extra repeat where possible.
+   An odd round needs a trio: one that keeps the round at that bound is found whenever it
+   exists among the fairest candidates; in communities of up to 400 members the triangles
+   of the "not yet met" graph are searched for the trio that forces the fewest repeats.
 3. Soft weights: shared topics, working-hours overlap, near-peer stages, and the fairness
    ledger (members who sat out, were in a trio, got a repeat or had a no-show partner get
    priority: better partners first, and the trio seat or a forced repeat go to others).
@@ -22,17 +25,21 @@ swaps partners between pairs where that raises the soft score without creating a
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 from collections import Counter
-from itertools import combinations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, combinations, repeat
+from operator import attrgetter
 
 import numpy as np
 
 from bot.matching.blossom import Augmenter
 from bot.matching.hours import (
+    SLOT,
+    SLOTS,
     Interval,
     common_hours,
     describe_window,
@@ -40,6 +47,7 @@ from bot.matching.hours import (
     overlap_minutes,
     slot_mask,
 )
+from bot.matching.keyset import KeySet, mix
 from bot.matching.model import (
     Fairness,
     FairnessChange,
@@ -51,15 +59,18 @@ from bot.matching.model import (
 )
 
 FULL_CANDIDATES = 600  # up to this many members, every pair is a candidate
+TWO_OPT_ROUNDS = 60  # rounds of best-swaps-first on small communities (usually ends far sooner)
+LARGE_TWO_OPT_PASSES = 2  # vectorised swap passes over all pairs in large rounds
 ORDER_WIDTH = 3  # neighbours on each side in a sorted ordering
 RANDOM_WIDTH = 2  # neighbours on each side in a random ordering
 MAX_TOPIC_WORDS = 4  # 256 distinct topics scored exactly per round; rarer ones only in reasons
 EXTRA_TRIES = 64  # members tried as the trio's third before settling for a repeat in the trio
 EXCHANGE_TRIES = 256  # members scanned when handing a forced repeat to someone with fewer
 EXACT_TRIO_LIMIT = 400  # up to this many members, search triangles when no free trio exists
-EXACT_TRIO_TESTS = 4000  # triangles tried at most
-EXACT_ANY_TRIO = 40  # up to this many members, try trios of people who all met before
+EXACT_TRIO_TESTS = 300  # triangles tried at most (each costs a few augmenting searches)
+ANY_TRIO_FROM = 12  # trios of people who all met are tried among this many, fewest trios first
 _NEG = -1e18
+_ZERO = Fairness()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,25 +210,18 @@ def match_round(
 ) -> RoundResult:
     """Group the members present this round; the same inputs and seed give the same groups."""
     started = time.perf_counter()
-    state = _Round(members, history or History(), ledger or Ledger(), do_not_pair, seed, weights)
-    return state.solve(started)
-
-
-def _splitmix(x: np.ndarray) -> np.ndarray:
-    """Return a well-mixed uint64 hash of each uint64 (SplitMix64's finaliser)."""
-    x = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Return which `keys` occur in `sorted_keys`."""
-    if not len(sorted_keys) or not len(keys):
-        return np.zeros(len(keys), dtype=bool)
-    pos = np.searchsorted(sorted_keys, keys)
-    pos[pos == len(sorted_keys)] = 0
-    return sorted_keys[pos] == keys
+    # A round allocates a few objects per member; at 10^5 members the cyclic collector would
+    # otherwise re-walk the caller's whole history and member list several times for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        state = _Round(
+            members, history or History(), ledger or Ledger(), do_not_pair, seed, weights
+        )
+        return state.solve(started)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Round:
@@ -233,13 +237,13 @@ class _Round:
         weights: Weights | None,
     ) -> None:
         try:
-            ordered = sorted(members, key=lambda m: m.id)
+            ordered = sorted(members, key=attrgetter("id"))
         except TypeError as error:
             raise ValueError("member ids must all be of one type (all int or all str)") from error
         self.members = ordered
         self.ids: list[MemberId] = [m.id for m in ordered]
         self.n = n = len(ordered)
-        self.index = {member_id: i for i, member_id in enumerate(self.ids)}
+        self.index = dict(zip(self.ids, range(n), strict=True))
         if len(self.index) != n:
             raise ValueError("a member is listed twice")
         self.history = history
@@ -248,11 +252,10 @@ class _Round:
         self.seed = seed_int(seed)
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
 
-        codes = [history.code_of(member_id) for member_id in self.ids]
-        self.codes_list = [-1 if c is None else c for c in codes]
+        self.codes_list = history.codes_of(self.ids)
         self.codes = np.array(self.codes_list, dtype=np.int64)
         self.met = history.met_key_set()
-        self.met_keys = history.met_keys()
+        self.met_set = history.met_index()
 
         dnp: set[int] = set()
         for a, b in do_not_pair:
@@ -260,61 +263,75 @@ class _Round:
             if i is not None and j is not None and i != j:
                 dnp.add(min(i, j) * n + max(i, j))
         self.dnp = dnp
-        self.dnp_keys = np.array(sorted(dnp), dtype=np.int64)
+        self.dnp_set = KeySet(np.array(sorted(dnp), dtype=np.int64))
 
         self._load_hints()
         self._load_fairness()
+        w = self.w
+        # Lookup tables turn the soft weights into one gather each.
+        self.topic_points = w.topic * np.minimum(np.arange(w.topic_cap + 2), w.topic_cap)
+        hours = np.arange(SLOTS + 1) * (SLOT / 60)
+        self.overlap_points = w.overlap_per_hour * np.minimum(hours, w.overlap_cap_hours)
+        self.stage_points = np.array([w.near_peer, w.near_peer, w.near_peer / 2, 0.0])
 
     # -- inputs as arrays -------------------------------------------------------------------
 
     def _load_hints(self) -> None:
-        members, n = self.members, self.n
-        sets = Counter(m.topics for m in members)
+        n = self.n
+        if not n:
+            self.topic_words = np.zeros((0, 1), dtype=np.uint64)
+            self.hours = np.zeros(0, dtype=np.uint64)
+            self.has_hours = np.zeros(0, dtype=bool)
+            self.stage = np.zeros(0, dtype=np.int64)
+            self.topic0 = np.zeros(0, dtype=np.uint64)
+            return
+        topics, hours, offsets, stages = zip(
+            *map(
+                attrgetter("topics", "working_hours", "utc_offset_minutes", "stage"), self.members
+            ),
+            strict=True,
+        )
+        # Members share few distinct topic sets and hours: encode each distinct one once.
+        set_ids: dict[frozenset[str], int] = {}
+        which = np.array([set_ids.setdefault(t, len(set_ids)) for t in topics], dtype=np.int64)
+        per_set = np.bincount(which, minlength=len(set_ids))
         frequency: Counter[str] = Counter()
-        for topics, count in sets.items():
-            for topic in topics:
+        for topic_set, count in zip(set_ids, per_set.tolist(), strict=True):
+            for topic in topic_set:
                 frequency[topic] += count
         ranked = sorted(frequency, key=lambda t: (-frequency[t], t))
         words = max(1, min(MAX_TOPIC_WORDS, (len(ranked) + 63) // 64))
         bit = {topic: i for i, topic in enumerate(ranked[: 64 * words])}
-        encoded: dict[frozenset[str], tuple[int, ...]] = {}
-        for topics in sets:
-            value = 0
-            for topic in topics:
-                if topic in bit:
-                    value |= 1 << bit[topic]
-            encoded[topics] = tuple((value >> (64 * k)) & 0xFFFFFFFFFFFFFFFF for k in range(words))
-        self.topic_words = np.array([encoded[m.topics] for m in members], dtype=np.uint64).reshape(
-            n, words
-        )
+        table = np.zeros((len(set_ids), words), dtype=np.uint64)
+        for row, topic_set in enumerate(set_ids):
+            value = sum(1 << bit[t] for t in topic_set if t in bit)
+            table[row] = [(value >> (64 * k)) & 0xFFFFFFFFFFFFFFFF for k in range(words)]
+        self.topic_words = table[which]
 
-        hour_cache: dict[tuple[tuple[Interval, ...], int | None], tuple[int, bool]] = {}
-        masks: list[int] = []
-        known: list[bool] = []
-        stages: list[int] = []
-        for m in members:
-            key = (m.working_hours, m.utc_offset_minutes)
-            found = hour_cache.get(key)
-            if found is None:
-                hours = effective_hours(m.working_hours, m.utc_offset_minutes)
-                found = hour_cache[key] = (0, False) if hours is None else (slot_mask(hours), True)
-            masks.append(found[0])
-            known.append(found[1])
-            stages.append(-1 if m.stage is None else m.stage)
-        self.hours = np.array(masks, dtype=np.uint64)
-        self.has_hours = np.array(known, dtype=bool)
-        self.stage = np.array(stages, dtype=np.int64)
+        hour_ids: dict[tuple[tuple[Interval, ...], int | None], int] = {}
+        keys = zip(hours, offsets, strict=True)
+        slot = np.array([hour_ids.setdefault(k, len(hour_ids)) for k in keys], dtype=np.int64)
+        masks = np.zeros(len(hour_ids), dtype=np.uint64)
+        known = np.zeros(len(hour_ids), dtype=bool)
+        for row, (own, offset) in enumerate(hour_ids):
+            effective = effective_hours(own, offset)
+            if effective is not None:
+                masks[row], known[row] = slot_mask(effective), True
+        self.hours, self.has_hours = masks[slot], known[slot]
+        self.topic0 = np.ascontiguousarray(self.topic_words[:, 0])
+        self.stage = np.array([-1 if s is None else s for s in stages], dtype=np.int64)
 
     def _load_fairness(self) -> None:
-        entries = [self.ledger.get(member_id) for member_id in self.ids]
-        self.fair: list[Fairness] = entries
-        burden = np.array([e.burden for e in entries], dtype=np.float64)
+        get = self.ledger.entries.get
+        entries = map(get, self.ids, repeat(_ZERO))
+        flat = np.fromiter(chain.from_iterable(entries), dtype=np.int64, count=4 * self.n)
+        table = flat.reshape(self.n, 4)
+        self.sat_out, self.trios, self.repeats, no_shows = table.T
+        burden = (2 * self.sat_out + self.trios + self.repeats + no_shows).astype(np.float64)
         top = burden.max() if self.n else 0.0
         self.priority = burden / top if top > 0 else np.zeros(self.n)
+        self.any_priority = bool(top > 0)
         self.burden = burden
-        self.trios = np.array([e.trios for e in entries], dtype=np.int64)
-        self.repeats = np.array([e.repeats for e in entries], dtype=np.int64)
-        self.sat_out = np.array([e.sat_out for e in entries], dtype=np.int64)
         self.jitter_rank = self.rng.random(self.n)
 
     # -- rules and weights ------------------------------------------------------------------
@@ -344,39 +361,45 @@ class _Round:
 
     def met_many(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Return which pairs (i[k], j[k]) have met."""
-        if not len(self.met_keys):
+        if not len(self.met_set):
             return np.zeros(len(i), dtype=bool)
         ci, cj = self.codes[i], self.codes[j]
         known = (ci >= 0) & (cj >= 0)
         keys = (np.minimum(ci, cj) << 32) | np.maximum(ci, cj)
-        return known & _contains(self.met_keys, keys)
+        return known & self.met_set.contains(keys)
 
     def new_ok_many(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Vectorised `new_ok`."""
         ok = i != j
-        if len(self.dnp_keys):
+        if len(self.dnp_set):
             lo, hi = np.minimum(i, j), np.maximum(i, j)
-            ok &= ~_contains(self.dnp_keys, lo * self.n + hi)
+            ok &= ~self.dnp_set.contains(lo * self.n + hi)
         return ok & ~self.met_many(i, j)
 
     def score_many(self, i: np.ndarray, j: np.ndarray, *, jitter: bool = True) -> np.ndarray:
         """Return the soft weight of each pair (i[k], j[k])."""
         w = self.w
-        shared = np.bitwise_count(self.topic_words[i] & self.topic_words[j]).sum(axis=1)
-        score = w.topic * np.minimum(shared, w.topic_cap).astype(np.float64)
-        both = self.has_hours[i] & self.has_hours[j]
-        hours = np.bitwise_count(self.hours[i] & self.hours[j]).astype(np.float64) / 2.0
-        score += np.where(both, w.overlap_per_hour * np.minimum(hours, w.overlap_cap_hours), 0.0)
+        words = self.topic_words
+        if words.shape[1] == 1:
+            shared = np.bitwise_count(self.topic0[i] & self.topic0[j])
+        else:
+            shared = np.bitwise_count(words[i] & words[j]).sum(axis=1)
+        score = self.topic_points[np.minimum(shared, len(self.topic_points) - 1)]
+        # Unknown working hours are an empty mask, so they overlap nobody.
+        slots = np.bitwise_count(self.hours[i] & self.hours[j])
+        score += self.overlap_points[slots]
         si, sj = self.stage[i], self.stage[j]
-        gap = np.abs(si - sj)
-        known = (si >= 0) & (sj >= 0)
-        score += np.where(known & (gap <= 1), w.near_peer, 0.0)
-        score += np.where(known & (gap == 2), w.near_peer / 2, 0.0)
-        score += w.fairness * (self.priority[i] + self.priority[j])
+        gap = np.minimum(np.abs(si - sj), 3)
+        gap[(si < 0) | (sj < 0)] = 3
+        score += self.stage_points[gap]
+        if self.any_priority:
+            # Multiplying (not adding) is what makes priority matter: an added constant per
+            # member is the same for every grouping, so it could never change who gets whom.
+            score *= 1.0 + w.fairness * (self.priority[i] + self.priority[j]) / 2
         if jitter and w.jitter:
             lo = np.minimum(i, j).astype(np.uint64)
             hi = np.maximum(i, j).astype(np.uint64)
-            mixed = _splitmix((lo << np.uint64(32)) ^ hi ^ np.uint64(self.seed))
+            mixed = mix((lo << np.uint64(32)) ^ hi ^ np.uint64(self.seed))
             score += w.jitter * (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
         return score
 
@@ -454,11 +477,14 @@ class _Round:
 
     def _two_opt(self, mate: np.ndarray) -> None:
         """Swap partners between two new pairs wherever that raises the soft score."""
+        if self.n <= FULL_CANDIDATES:
+            self._two_opt_exhaustive(mate)
+            return
         a = np.flatnonzero(mate > np.arange(self.n))
         b = mate[a]
         m = len(a)
         score = self.score_many(a, b)
-        passes = 24 if m <= 5000 else 6
+        passes = 24 if m <= 5000 else LARGE_TWO_OPT_PASSES
         keys = [self.hours, self.topic_words[:, 0], self.stage]
         for step in range(passes):
             if step % 4 == 3:
@@ -488,6 +514,40 @@ class _Round:
         mate[a] = b
         mate[b] = a
 
+    def _two_opt_exhaustive(self, mate: np.ndarray) -> None:
+        """Try every two new pairs, applying the best swaps, until none raises the score."""
+        n = self.n
+        i, j = np.triu_indices(n, 1)
+        weight = np.full((n, n), _NEG)
+        edge = self.score_many(i, j)
+        edge[~self.new_ok_many(i, j)] = _NEG
+        weight[i, j] = edge
+        weight[j, i] = edge
+        a = np.flatnonzero(mate > np.arange(n))
+        b = mate[a]
+        p, q = np.triu_indices(len(a), 1)
+        for _ in range(TWO_OPT_ROUNDS):
+            pa, pb, qa, qb = a[p], b[p], a[q], b[q]
+            current = weight[pa, pb] + weight[qa, qb]
+            first = weight[pa, qa] + weight[pb, qb] - current
+            second = weight[pa, qb] + weight[pb, qa] - current
+            gain = np.maximum(first, second)
+            better = np.flatnonzero(gain > 1e-9)
+            if not len(better):
+                return
+            used: set[int] = set()
+            for k in better[np.argsort(-gain[better], kind="stable")].tolist():
+                x, y = int(p[k]), int(q[k])
+                if x in used or y in used:
+                    continue
+                used.update((x, y))
+                if first[k] >= second[k]:
+                    b[x], a[y], b[y] = qa[k], pb[k], qb[k]
+                else:
+                    b[x], a[y], b[y] = qb[k], pb[k], qa[k]
+            mate[a] = b
+            mate[b] = a
+
     # -- leftovers: the trio, forced repeats, and anyone the rules leave out ------------------
 
     def _fair_order(self, keys: Sequence[np.ndarray]) -> np.ndarray:
@@ -495,8 +555,9 @@ class _Round:
         return np.lexsort((self.jitter_rank, *reversed(keys)))
 
     def _pairs_of(self, mate: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        a = [v for v in range(self.n) if mate[v] > v]
-        return np.array(a, dtype=np.int64), np.array([mate[v] for v in a], dtype=np.int64)
+        both = np.array(mate, dtype=np.int64)
+        a = np.flatnonzero(both > np.arange(self.n))
+        return a, both[a]
 
     def _host(self, x: int, mate: list[int]) -> tuple[int, int, int] | None:
         """Return the best pair (a, b) for x to join and how many repeats that adds, or None."""
@@ -505,10 +566,10 @@ class _Round:
             return None
         xs = np.full(len(a), x, dtype=np.int64)
         allowed = np.ones(len(a), dtype=bool)
-        if len(self.dnp_keys):
+        if len(self.dnp_set):
             for side in (a, b):
-                allowed &= ~_contains(
-                    self.dnp_keys, np.minimum(xs, side) * self.n + np.maximum(xs, side)
+                allowed &= ~self.dnp_set.contains(
+                    np.minimum(xs, side) * self.n + np.maximum(xs, side)
                 )
         if not allowed.any():
             return None
@@ -561,8 +622,39 @@ class _Round:
             if best is None or host[2] < best[0]:
                 best = (host[2], (host[0], host[1], t), trial)
             if host[2] == 0:
+                fairer = self._fairer_hosts(
+                    t, trial, order, self.trios[host[0]] + self.trios[host[1]]
+                )
+                if fairer is not None:
+                    best = (0, fairer[0], fairer[1])
                 break
         return best
+
+    def _fairer_hosts(
+        self, x: int, mate: list[int], order: np.ndarray, host_trios: int
+    ) -> tuple[tuple[int, int, int], list[int]] | None:
+        """Find two members with fewer trios than the host pair who can join x, all new.
+
+        They come out of their pairs, and their former partners pair up instead — as long as
+        those two have not met either, the round keeps its new pairs.
+        """
+        low = [v for v in order[: EXTRA_TRIES + 1].tolist() if v != x and mate[v] >= 0]
+        for k, a in enumerate(low):
+            if not self.new_ok(x, a):
+                continue
+            for b in low[k + 1 :]:
+                if self.trios[a] + self.trios[b] >= host_trios:
+                    break
+                if not (self.new_ok(x, b) and self.new_ok(a, b)):
+                    continue
+                pa, pb = mate[a], mate[b]
+                if pa == b or self.new_ok(pa, pb):
+                    trial = list(mate)
+                    if pa != b:
+                        trial[pa], trial[pb] = pb, pa
+                    trial[a], trial[b] = b, a
+                    return (a, b, x), trial
+        return None
 
     def _new_neighbours(self) -> list[list[int]]:
         return [[u for u in range(self.n) if u != v and self.new_ok(v, u)] for v in range(self.n)]
@@ -579,50 +671,67 @@ class _Round:
 
     def _trio_candidates(
         self, mate: list[int], nu: int
-    ) -> Iterable[tuple[tuple[int, int, int], list[int]]]:
+    ) -> Iterable[tuple[tuple[int, int, int], list[int], int]]:
         """Yield trios to try, each with a maximum "not yet met" matching of everyone else.
 
-        First the quick pick. In a small community whose quick pick adds a repeat, then its
-        triangles: all-new ones, then those with one repeated edge, then (tiny communities)
-        any. The caller stops as soon as a trio reaches the lower bound.
+        Each comes with the number of new pairs left among the others. First the quick pick;
+        in a small community whose quick pick adds a repeat, then its triangles, members
+        with fewer trios first: all-new ones, then those with one repeated edge, then any
+        among the members who have had the fewest trios. The caller stops as soon as a trio
+        reaches the lower bound.
         """
+        n = self.n
         quick = self._quick_trio(mate)
         if quick is not None:
-            yield quick[1], self._without(quick[2], quick[1])
-        if self.n > EXACT_TRIO_LIMIT:
+            # The quick trio takes one new pair out of a maximum matching: ν − 1 remain.
+            yield quick[1], self._without(quick[2], quick[1]), nu - 1
+        if n > EXACT_TRIO_LIMIT:
             return
-        n = self.n
-        adjacency = self._new_neighbours()
+        fair = self._fair_order([self.trios, self.burden]).tolist()
+        rank = [0] * n
+        for position, v in enumerate(fair):
+            rank[v] = position
+        adjacency = [sorted(row, key=rank.__getitem__) for row in self._new_neighbours()]
         sets = [set(row) for row in adjacency]
 
         def triangles() -> Iterable[tuple[int, int, int]]:
-            for a in range(n):
+            for a in fair:
                 for b in adjacency[a]:
-                    if b > a:
-                        for c in sorted(sets[a] & sets[b]):
-                            if c > b:
+                    if rank[b] > rank[a]:
+                        for c in adjacency[b]:
+                            if rank[c] > rank[b] and c in sets[a]:
                                 yield (a, b, c)
-            for c in range(n):
+            for c in fair:
                 row = adjacency[c]
                 for k, a in enumerate(row):
                     for b in row[k + 1 :]:
                         if b not in sets[a] and self.allowed(a, b):
                             yield (a, b, c)
-            if n <= EXACT_ANY_TRIO:
-                for a in range(n):
-                    for b in range(a + 1, n):
-                        for c in range(b + 1, n):
-                            if self.allowed(a, b) and self.allowed(a, c) and self.allowed(b, c):
-                                yield (a, b, c)
+            few = fair[:ANY_TRIO_FROM]
+            for a, b, c in combinations(few, 3):
+                if self.allowed(a, b) and self.allowed(a, c) and self.allowed(b, c):
+                    yield (a, b, c)
 
+        exposed = [v for v in range(n) if mate[v] == -1]
         for tested, trio in enumerate(triangles()):
             if tested >= EXACT_TRIO_TESTS:
                 return
             trial = self._without(mate, trio)
-            others = [v for v in range(n) if trial[v] != -2]
-            roots = [v for v in others if trial[v] == -1]
-            Augmenter(trial, others, self.new_ok, adjacency).run(roots)
-            yield trio, trial
+            count = nu - sum(
+                1 for v in trio if mate[v] > v or (mate[v] >= 0 and mate[v] not in trio)
+            )
+            # A trio with a new edge leaves at most ν − 1 new pairs (else the full graph would
+            # have a bigger matching): stop augmenting there. Freed partners are the roots
+            # that can augment; the previously exposed are searched only if still short.
+            own_new = any(b in sets[a] for a, b in combinations(trio, 2))
+            limit = nu - (1 if own_new else 0) - count
+            if limit > 0:
+                freed = [mate[v] for v in trio if mate[v] >= 0 and mate[v] not in trio]
+                others = [v for v in range(n) if trial[v] != -2]
+                roots = freed + [v for v in exposed if v not in trio]
+                Augmenter(trial, others, self.new_ok, adjacency).run(roots, limit=limit)
+                count = sum(1 for v in others if trial[v] > v)
+            yield trio, trial, count
 
     def _trio_tiebreak(self, trio: tuple[int, int, int]) -> tuple[float, float]:
         """Return (trios so far, −soft fit) for ranking equally good trios."""
@@ -651,7 +760,7 @@ class _Round:
         return result
 
     def _pair_repeats(self, mate: list[int], exposed: list[int]) -> None:
-        """Pair the exposed members with people they met longest ago (rules permitting)."""
+        """Pair the exposed members: fewest meetings, then longest ago, then best fit."""
         history, ids = self.history, self.ids
         options = []
         for k, u in enumerate(exposed):
@@ -660,8 +769,14 @@ class _Round:
                     times = history.times_met(ids[u], ids[v])
                     last = history.last_met(ids[u], ids[v])
                     options.append((times, -1 if last is None else last, u, v))
+        if options:
+            # Members notice "again, and so soon", so recency decides before the soft fit.
+            fit = self.score_many(
+                np.array([o[2] for o in options]), np.array([o[3] for o in options])
+            ).tolist()
+            options = [(t, last, -f, u, v) for (t, last, u, v), f in zip(options, fit, strict=True)]
         options.sort()
-        for _, _, u, v in options:
+        for *_, u, v in options:
             if mate[u] == -1 and mate[v] == -1:
                 mate[u], mate[v] = v, u
         rest = [u for u in exposed if mate[u] == -1]
@@ -695,6 +810,8 @@ class _Round:
     def _complete(self, mate: list[int], order: list[int]) -> tuple[list[int], list[int]]:
         """Seat everyone outside the trio: forced repeats, then rule conflicts; return leftovers."""
         mate = list(mate)
+        if mate.count(-1) == 0:
+            return mate, []
         rest = [v for v in order if mate[v] != -2]
         exposed = [v for v in rest if mate[v] == -1]
         if len(exposed) >= 2:
@@ -708,7 +825,33 @@ class _Round:
                 # Coverage beats repeats: let the do-not-pair graph rearrange anyone.
                 still.sort(key=lambda v: (-self.sat_out[v], -self.burden[v], v))
                 Augmenter(mate, rest, self.allowed).run(still)
-        return mate, [v for v in rest if mate[v] == -1]
+        stuck = [v for v in rest if mate[v] == -1]
+        return mate, self._share_sitting_out(mate, stuck) if stuck else stuck
+
+    def _share_sitting_out(self, mate: list[int], stuck: list[int]) -> list[int]:
+        """Seat members who sat out before in place of someone who has not, where rules allow.
+
+        u takes t's partner s, and t sits out instead; only when that adds no repeat.
+        """
+        order = self._fair_order([self.sat_out, self.burden]).tolist()
+        result: list[int] = []
+        out = set(stuck)
+        for u in sorted(stuck, key=lambda v: (-self.sat_out[v], -self.burden[v], v)):
+            mine = (self.sat_out[u], self.burden[u])
+            for t in order[:EXCHANGE_TRIES]:
+                if (self.sat_out[t], self.burden[t]) >= mine:
+                    break
+                s = mate[t]
+                if t in out or s < 0 or not self.allowed(u, s):
+                    continue
+                if self.new_ok(t, s) and not self.new_ok(u, s):
+                    continue
+                mate[t], mate[u], mate[s] = -1, s, u
+                out.add(t)
+                u = t
+                break
+            result.append(u)
+        return result
 
     def _count_repeats(self, mate: list[int], trio: tuple[int, ...]) -> int:
         a, b = self._pairs_of(mate)
@@ -727,23 +870,40 @@ class _Round:
             mate, stuck = self._complete(mate, order)
         else:
             floor = n // 2 - nu
+            # Without do-not-pair rules everyone outside the trio can be paired, so a trio's
+            # cost follows from the new pairs left; the full seating runs once, for the winner.
+            quick_count = not self.dnp
             best: tuple[tuple[float, ...], tuple[int, int, int] | None, list[int], list[int]] | None
             best = None
-            for candidate, trial in self._trio_candidates(mate, nu):
-                if best is not None and best[0][0] == 0:
-                    own = sum(self.has_met(u, v) for u, v in combinations(candidate, 2))
-                    if own + floor - 1 > best[0][1]:
-                        continue  # cannot beat the best found: everything else costs ≥ floor − 1
-                done, left = self._complete(trial, order)
+            for candidate, trial, new_pairs in self._trio_candidates(mate, nu):
+                own = sum(self.has_met(u, v) for u, v in combinations(candidate, 2))
+                # The others keep at most ν new pairs (ν − 1 if the trio has a new edge), so
+                # this trio costs at least own + floor − 1 (or own + floor); trios come
+                # fewest-trios first, so one that cannot beat the best is skipped.
+                least = own + floor - (1 if own == 3 else 0)
+                if best is not None and best[0][0] == 0 and least >= best[0][1]:
+                    continue
+                repeats = own + (n - 3) // 2 - new_pairs
+                if quick_count:
+                    done, left = trial, []
+                elif best is not None and best[0][0] == 0 and repeats > best[0][1]:
+                    continue  # even seating everyone would repeat more than the best found
+                else:
+                    done, left = self._complete(trial, order)
+                    repeats = self._count_repeats(done, candidate)
                 key = (
                     len(left),
-                    self._count_repeats(done, candidate),
+                    repeats,
+                    float(self.sat_out[left].sum()),
                     *self._trio_tiebreak(candidate),
                 )
                 if best is None or key < best[0]:
                     best = (key, candidate, done, left)
                 if key[0] == 0 and key[1] <= floor:
                     break
+            if best is not None and quick_count:
+                done, left = self._complete(best[2], order)
+                best = (best[0], best[1], done, left)
             if best is None or best[0][0] > 0:
                 # No trio seats everyone (the rules, or a tiny community): seat as many as
                 # possible in pairs, then one of the odd ones out with the pair that suits them.
@@ -757,11 +917,12 @@ class _Round:
                         done[host[0]] = done[host[1]] = done[x] = -2
                         left.remove(x)
                         break
-                key = (len(left), self._count_repeats(done, seated or ()), 0.0, 0.0)
-                if best is None or key[:2] < best[0][:2]:
+                repeats = self._count_repeats(done, seated or ())
+                key = (len(left), repeats, float(self.sat_out[left].sum()), 0.0, 0.0)
+                if best is None or key[:3] < best[0][:3]:
                     best = (key, seated, done, left)
             _, trio, mate, stuck = best
-        left = {v: "do-not-pair rules leave nobody they can be grouped with" for v in stuck}
+        left = dict.fromkeys(stuck, "do-not-pair rules leave nobody they can be grouped with")
         return self._result(mate, trio, left, nu, started)
 
     # -- output -----------------------------------------------------------------------------
@@ -776,21 +937,28 @@ class _Round:
     ) -> RoundResult:
         n, ids, members = self.n, self.ids, self.members
         a, b = self._pairs_of(mate)
-        repeated = set(np.flatnonzero(self.met_many(a, b)).tolist()) if len(a) else set()
-        shapes: list[tuple[int, ...]] = list(zip(a.tolist(), b.tolist(), strict=True))
+        repeated = np.flatnonzero(self.met_many(a, b)).tolist() if len(a) else []
+        left_ends, right_ends = a.tolist(), b.tolist()
+        members_of = zip(
+            map(ids.__getitem__, left_ends), map(ids.__getitem__, right_ends), strict=True
+        )
+        people_of = zip(
+            map(members.__getitem__, left_ends), map(members.__getitem__, right_ends), strict=True
+        )
+        groups = list(map(Group, members_of, repeat(()), people_of))
+        shapes: list[tuple[int, ...]] = [(left_ends[k], right_ends[k]) for k in repeated]
         if trio is not None:
+            repeated.append(len(groups))
             shapes.append(tuple(sorted(trio)))
-            repeated.add(len(shapes) - 1)
-        groups: list[Group] = []
         repeat_pairs: list[RepeatPair] = []
-        for k, shape in enumerate(shapes):
-            pairs: tuple[RepeatPair, ...] = ()
-            if k in repeated:
-                pairs = self._repeat_pairs(shape)
-                repeat_pairs.extend(pairs)
-            groups.append(
-                Group(tuple(ids[v] for v in shape), pairs, tuple(members[v] for v in shape))
-            )
+        for k, shape in zip(repeated, shapes, strict=True):
+            pairs = self._repeat_pairs(shape)
+            repeat_pairs.extend(pairs)
+            group = Group(tuple(ids[v] for v in shape), pairs, tuple(members[v] for v in shape))
+            if k < len(groups):
+                groups[k] = group
+            else:
+                groups.append(group)
         if trio is not None:
             groups.sort(key=lambda g: self.index[g.members[0]])
         changes: list[FairnessChange] = [FairnessChange(ids[v], "sat_out") for v in sorted(left)]
@@ -869,29 +1037,31 @@ def _locally_dominant(
 
     The result is what sorting all candidate edges by score and taking each one whose ends
     are still free would give (a 1/2-approximation of the best total), but computed in a few
-    vectorised sweeps over the rows that are still free.
+    vectorised sweeps. A candidate who was taken is crossed out only when it comes up as
+    someone's best, which is much cheaper than rechecking every row after every sweep.
     """
     choice = np.full(len(mate), -1, dtype=np.int64)
-    rows = np.arange(len(nodes))
-    while len(rows):
-        rows = rows[mate[nodes[rows]] < 0]
-        cand = partners[rows]
-        free = cand >= 0
-        free[free] = mate[cand[free]] < 0
-        sub = np.where(free, scores[rows], _NEG)
-        best = np.argmax(sub, axis=1)
-        value = sub[np.arange(len(rows)), best]
-        alive = value > _NEG / 2
-        rows, best, value = rows[alive], best[alive], value[alive]
-        if not len(rows):
-            return
-        me = nodes[rows]
-        them = cand[alive][np.arange(len(rows)), best]
-        choice[me] = them
-        mutual = choice[them] == me
-        if not mutual.any():
+    owner = nodes
+    while len(owner):
+        rows = np.arange(len(owner))
+        best = scores.argmax(axis=1)
+        value = scores[rows, best]
+        alive = (value > _NEG / 2) & (mate[owner] < 0)
+        them = partners[rows, best]
+        taken = alive & (mate[np.where(alive, them, 0)] >= 0)
+        scores[rows[taken], best[taken]] = _NEG
+        ready = alive & ~taken
+        me, you = owner[ready], them[ready]
+        choice[me] = you
+        mutual = choice[you] == me
+        if len(me) and not mutual.any() and not taken.any():
             # Exact score ties around a cycle: take the single best edge to break it.
-            mutual[int(np.argmax(value))] = True
-        mate[me[mutual]] = them[mutual]
-        mate[them[mutual]] = me[mutual]
+            mutual[int(np.argmax(value[ready]))] = True
+        mate[me[mutual]] = you[mutual]
+        mate[you[mutual]] = me[mutual]
         choice[me] = -1
+        keep = alive & (mate[owner] < 0)
+        if not keep.any():
+            return
+        if keep.sum() < 0.7 * len(owner):
+            owner, partners, scores = owner[keep], partners[keep], scores[keep]

@@ -1,13 +1,15 @@
-"""What the matching engine reads (members, history, ledger) and what it returns (groups, report)."""
+"""What the matching engine reads: members, the history of who met whom, the fairness ledger."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+from bot.matching.keyset import KeySet
 
 if TYPE_CHECKING:
     from bot.matching.engine import RoundResult
@@ -63,7 +65,7 @@ class History:
         self._log: dict[int, dict[int, Outcome]] = {}
         # Number of counted meetings per pair key; the engine's membership test reads only this.
         self._counted: dict[int, int] = {}
-        self._keys: np.ndarray | None = None
+        self._index: KeySet | None = None
 
     def _code(self, member: MemberId) -> int:
         code = self._codes.get(member)
@@ -86,7 +88,7 @@ class History:
                 self._counted[key] = count
             else:
                 del self._counted[key]
-            self._keys = None
+            self._index = None
 
     def record_group(
         self, members: Iterable[MemberId], when: int, outcome: Outcome = Outcome.MET
@@ -132,25 +134,24 @@ class History:
 
     # The engine's fast paths: integer codes and a sorted array of met pair keys.
 
-    def code_of(self, member: MemberId) -> int | None:
-        """Return the history's integer code for a member, or None if never grouped."""
-        return self._codes.get(member)
+    def codes_of(self, members: Iterable[MemberId]) -> list[int]:
+        """Return the history's integer code for each member (-1 if never grouped)."""
+        get = self._codes.get
+        return [get(member, -1) for member in members]
 
     def met_key_set(self) -> dict[int, int]:
         """Return the counted meetings keyed by pair key (read-only view for the engine)."""
         return self._counted
 
-    def met_keys(self) -> np.ndarray:
-        """Return the sorted pair keys (int64) of every pair that has met."""
-        if self._keys is None:
+    def met_index(self) -> KeySet:
+        """Return the pair keys of every pair that has met, indexed for vectorised tests."""
+        if self._index is None:
             keys = np.fromiter(self._counted.keys(), dtype=np.int64, count=len(self._counted))
-            keys.sort()
-            self._keys = keys
-        return self._keys
+            self._index = KeySet(keys)
+        return self._index
 
 
-@dataclass(frozen=True, slots=True)
-class Fairness:
+class Fairness(NamedTuple):
     """One member's fairness ledger entry."""
 
     sat_out: int = 0
@@ -189,7 +190,7 @@ class Ledger:
         """Count one event: "sat_out", "trio", "repeat" or "no_show"."""
         name = _FIELDS[kind]
         entry = self.get(member)
-        self.entries[member] = replace(entry, **{name: getattr(entry, name) + 1})
+        self.entries[member] = entry._replace(**{name: getattr(entry, name) + 1})
 
     def record_no_show(self, member: MemberId) -> None:
         """Count that this member's partner never showed (gives them priority next round)."""
@@ -213,5 +214,5 @@ class Weights:
     overlap_per_hour: float = 0.5  # per hour of shared working hours …
     overlap_cap_hours: float = 4.0  # … up to a comfortable meeting window
     near_peer: float = 1.0  # stages at most one apart (half for two apart)
-    fairness: float = 1.0  # times each member's priority, 0..1 within the round
+    fairness: float = 1.0  # scales a pair's weight by 1 + this × their mean priority (0..1)
     jitter: float = 0.05  # seeded noise, so equal choices vary between rounds

@@ -1,4 +1,4 @@
-"""`crowdmentor pair simulate`: the matching engine on synthetic members, for previews and benchmarks."""
+"""`crowdmentor pair simulate`: the matching engine on synthetic members, for benchmarks."""
 
 from __future__ import annotations
 
@@ -65,12 +65,13 @@ def describe(summary: Summary) -> str:
         f"Simulated {summary.rounds} rounds of {summary.members:,} members "
         f"({percent} absent each round, seed {summary.seed}).",
         f"  groups:    {summary.groups:,} ({summary.pairs:,} pairs, {summary.trios:,} trios; "
-        f"at most {summary.trios_per_round_max} trio a round)",
+        f"at most {summary.trios_per_round_max} a round)",
         f"  repeats:   {summary.repeats:,} (the history forced at least {summary.min_repeats:,}; "
         f"above that: {summary.avoidable_repeats:,})",
         f"  first meetings: {summary.first_meetings:,} of {summary.groups:,} groups",
         f"  left out:  {summary.left_out:,}",
-        f"  do-not-pair: {summary.do_not_pair:,} rules, {summary.do_not_pair_violations:,} broken",
+        f"  do-not-pair: {summary.do_not_pair:,} rule{'' if summary.do_not_pair == 1 else 's'}, "
+        f"{summary.do_not_pair_violations:,} broken",
         f"  time:      {summary.seconds_total:.3f} s in all, "
         f"{summary.seconds_per_round_max:.3f} s for the slowest round",
         f"  peak memory: {summary.peak_rss_mb:.0f} MB",
