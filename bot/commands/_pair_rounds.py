@@ -45,6 +45,7 @@ from bot.store.pairing_models import (
     PairRound,
 )
 from bot.store.repositories import insert_ignoring_conflicts
+from bot.store.tag_models import MemberTag
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +135,22 @@ def _candidate(p: PairMember, topics: set[str], now: datetime) -> Candidate:
 
 
 async def _topics_by_member(ctx: Context, member_ids: list[int]) -> dict[int, set[str]]:
-    """Return what each member asks about (question topics), as shared context for matches."""
-    rows = await ctx.session.exec(
+    """Return each member's "ask me about" topics and the topics they ask about."""
+    topics: dict[int, set[str]] = defaultdict(set)
+    tagged = await ctx.session.exec(
+        select(MemberTag.member_id, Topic.slug)
+        .join(Topic, col(Topic.id) == col(MemberTag.topic_id))
+        .where(col(MemberTag.member_id).in_(member_ids), col(MemberTag.dormant).is_(False))
+    )
+    asked = await ctx.session.exec(
         select(Question.asker_id, Topic.slug)
         .join(QuestionTopic, col(QuestionTopic.question_id) == col(Question.id))
         .join(Topic, col(Topic.id) == col(QuestionTopic.topic_id))
         .where(Question.community_id == ctx.community_id, col(Question.asker_id).in_(member_ids))
     )
-    topics: dict[int, set[str]] = defaultdict(set)
-    for asker_id, slug in rows.all():
-        topics[asker_id].add(slug)
+    for member_id, slug in [*tagged.all(), *asked.all()]:
+        if member_id is not None:
+            topics[member_id].add(slug)
     return topics
 
 

@@ -50,7 +50,8 @@ async def forget(ctx: Context) -> Reply:
     return Reply(
         text=rich(
             "This deletes everything crowdmentor holds about you here: your questions (their "
-            "threads stay on the platform), your roles, and your name on replies and credits. "
+            "threads stay on the platform), your topic tags and coffee requests, your pairing "
+            "profile and history, your roles, and your name on replies and credits. "
             "It can't be undone. ",
             Bold("Delete my data?"),
         ),

@@ -289,3 +289,16 @@ async def test_forget_removes_pairing_data_and_lists_that_name_the_member(chat):
     assert "pairing profile" in done.plain()
     assert "rather not be paired with: 0" in (await chat.say("/pair status", as_="bob")).plain()
     assert "not in pairing" in (await chat.say("/pair status", as_="ada")).plain()
+
+
+async def test_shared_ask_me_about_topics_are_a_reason_to_match(chat):
+    await join_all(chat, "ada", "bob", "cy", "dee")
+    await chat.say("/askme add rust", as_="ada")
+    await chat.say("/askme add rust", as_="cy")
+
+    await chat.say("/pair now", as_="admin")
+
+    groups = await groups_of_round(chat, 1)
+    assert {"ada", "cy"} in groups
+    [intro] = [m for m in intros(chat) if "@ada" in m.reply.plain()]
+    assert "rust" in intro.reply.plain()
