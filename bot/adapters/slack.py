@@ -44,7 +44,7 @@ from bot.adapters.slack_inbound import (
 from bot.adapters.slack_render import home_view, message_payload, modal_view
 from bot.app import App
 from bot.events import Actor, Community, Invocation, Place, PlaceKind
-from bot.replies import Attachment, Bold, Code, Reply, Visibility, rich
+from bot.replies import Attachment, Bold, Code, Reply, Section, Visibility, rich
 
 if TYPE_CHECKING:
     from bot.adapters.slack_oauth import SlackOAuth
@@ -105,6 +105,12 @@ WORK_AFTER_ACK_CONCURRENCY = 4
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
+# What a member's App Home shows, in order: the same commands they can type anywhere.
+HOME_PAGE_COMMANDS = (
+    ("crowdmentor", "profile"),
+    ("pair", "status"),
+    ("crowdmentor", "questions mine"),
+)
 HOME_INTRO = rich(
     Bold("Your crowdmentor page"),
     "\nAsk the community with ",
@@ -381,18 +387,30 @@ class SlackAdapter:
     async def publish_home(
         self, client: AsyncWebClient, team: str, user_id: str, event: dict[str, Any] | None = None
     ) -> None:
-        """Show a member their own page: their questions, through the same command as anywhere."""
+        """Show a member their own page: tags, pairing, questions, through the usual commands."""
         actor = await self.users.actor(client, team, user_id)
         channel = str((event or {}).get("channel", ""))
-        invocation = Invocation(
-            command="crowdmentor",
-            text="questions mine",
-            actor=actor,
-            community=await self.community_of(team),
-            place=Place(channel, None, PlaceKind.DIRECT),
+        community = await self.community_of(team)
+        parts: list[Reply] = []
+        for command, text in HOME_PAGE_COMMANDS:
+            invocation = Invocation(
+                command=command,
+                text=text,
+                actor=actor,
+                community=community,
+                place=Place(channel, None, PlaceKind.DIRECT),
+            )
+            parts.append(await self.app.dispatcher.dispatch(invocation))
+        page = Reply(
+            text=parts[0].text,
+            sections=tuple(
+                section
+                for index, part in enumerate(parts)
+                for section in ((Section(body=part.text),) if index else ()) + part.sections
+            ),
+            buttons=tuple(button for part in parts for button in part.buttons),
         )
-        reply = await self.app.dispatcher.dispatch(invocation)
-        await client.views_publish(user_id=user_id, view=home_view(reply, intro=HOME_INTRO))
+        await client.views_publish(user_id=user_id, view=home_view(page, intro=HOME_INTRO))
 
     async def _on_uninstalled(self, body: dict[str, Any]) -> None:
         await self._remove(team_of(body))

@@ -315,10 +315,12 @@ async def test_mentions_become_people_with_their_slack_names(settings):
         assert [c.params["user"] for c in slack.api.called("users.info")] == ["U0ADA", "U0BOB"]
 
 
-async def test_app_home_shows_the_members_own_questions(settings):
+async def test_app_home_shows_the_members_own_questions_tags_and_pairing(settings):
     async with slack_harness(settings) as slack:
         await slack.workspace.command("/ask", ASK)
-        await slack.settle("command", 1)
+        await slack.workspace.command("/askme", "add interviews")
+        await slack.workspace.command("/pair", "join")
+        await slack.settle("command", 3)
         await slack.deliver()
 
         opened = {"type": "app_home_opened", "user": "U0ADA", "channel": "D0ADA", "tab": "home"}
@@ -331,6 +333,9 @@ async def test_app_home_shows_the_members_own_questions(settings):
         assert ada.params["view"]["type"] == "home"
         assert "senior interview" in json.dumps(ada.params["view"])
         assert "Your questions" in json.dumps(ada.params["view"])
+        assert "interviews" in json.dumps(ada.params["view"])  # her ask-me-about tag
+        assert "for the next round" in json.dumps(ada.params["view"])  # her pairing status
+        assert "not in pairing" in json.dumps(bob.params["view"])
         assert "senior interview" not in json.dumps(bob.params["view"])
         assert "none yet" in json.dumps(bob.params["view"])
 
