@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +19,11 @@ STOPWORDS = frozenset(
     way we were what when where which who why will with would you your yours""".split()
 )
 MAX_TERMS = 8
-CANDIDATES = 20
+# A word in more questions than this is "common": ranking all its questions would take too long.
+FREQUENT_DOCS = 2_000
+# How many index matches are scored by overlap: the best ranked, or the most recent.
+RANKED_CANDIDATES = 50
+RECENT_CANDIDATES = 400
 # Share of the new question's terms an earlier one must contain to count as similar.
 MIN_OVERLAP = 0.5
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
@@ -57,6 +62,50 @@ def _overlap(query_terms: list[str], candidate: str) -> float:
     return len(wanted & have) / len(wanted) if wanted else 0.0
 
 
+async def _frequencies(session: AsyncSession, dialect: str, words: list[str]) -> dict[str, int]:
+    """Return each word's document count, capped at FREQUENT_DOCS (cheap: it stops counting)."""
+    if dialect == "sqlite":
+        sql = text(
+            "SELECT count(*) FROM (SELECT rowid FROM questions_fts "
+            "WHERE questions_fts MATCH :word LIMIT :cap) AS hits"
+        )
+    else:
+        sql = text(
+            "SELECT count(*) FROM (SELECT 1 FROM questions "
+            "WHERE search @@ to_tsquery('english', :word) LIMIT :cap) AS hits"
+        )
+    counts = {}
+    for word in words:
+        token = f'"{word}"' if dialect == "sqlite" else word
+        result = await session.exec(sql, params={"word": token, "cap": FREQUENT_DOCS + 1})  # type: ignore[call-overload]
+        counts[word] = int(result.scalar_one())
+    return counts
+
+
+def _candidate_sql(dialect: str, *, ranked: bool) -> Any:
+    if dialect == "sqlite":
+        order = "bm25(questions_fts)" if ranked else "questions_fts.rowid DESC"
+        return text(
+            f"""
+            SELECT q.id, q.number, q.text, q.status, q.reply_count
+            FROM questions_fts JOIN questions q ON q.id = questions_fts.rowid
+            WHERE questions_fts MATCH :match AND q.community_id = :community
+              AND q.status IN ('open', 'resolved', 'closed')
+            ORDER BY {order} LIMIT :candidates
+            """  # noqa: S608 - `order` is one of two constants above
+        )
+    order = "ts_rank(q.search, to_tsquery('english', :match)) DESC" if ranked else "q.id DESC"
+    return text(
+        f"""
+        SELECT q.id, q.number, q.text, q.status, q.reply_count
+        FROM questions q
+        WHERE q.search @@ to_tsquery('english', :match) AND q.community_id = :community
+          AND q.status IN ('open', 'resolved', 'closed')
+        ORDER BY {order} LIMIT :candidates
+        """  # noqa: S608 - `order` is one of two constants above
+    )
+
+
 async def similar_questions(
     session: AsyncSession,
     community_id: int,
@@ -65,45 +114,46 @@ async def similar_questions(
     limit: int,
     exclude_id: int | None = None,
 ) -> list[Similar]:
-    """Return up to `limit` earlier questions in this community that share most of its terms."""
+    """Return up to `limit` earlier questions in this community that share most of its terms.
+
+    A question that shares at least half of the new one's terms must contain at least one of
+    any `len(terms) // 2 + 1` of them (pigeonhole), so only the rarest of those are searched:
+    common words would make the index rank most of the corpus. When even those are common, the
+    most recent matches stand in for a full ranking, which keeps every search bounded.
+    """
     words = terms(question)
     if not words or limit <= 0:
         return []
     dialect = session.bind.dialect.name if session.bind else "sqlite"
+    frequency = await _frequencies(session, dialect, words)
+    chosen = sorted(words, key=lambda w: (frequency[w], words.index(w)))[: len(words) // 2 + 1]
+    chosen = [w for w in chosen if frequency[w]]
+    if not chosen:
+        return []
+    ranked = all(frequency[w] <= FREQUENT_DOCS for w in chosen)
     if dialect == "sqlite":
-        sql = text(
-            """
-            SELECT q.id, q.number, q.text, q.status, q.reply_count, bm25(questions_fts) AS score
-            FROM questions_fts JOIN questions q ON q.id = questions_fts.rowid
-            WHERE questions_fts MATCH :match AND q.community_id = :community
-              AND q.status IN ('open', 'resolved', 'closed')
-            ORDER BY score LIMIT :candidates
-            """
-        )
-        match = " OR ".join(f'"{word}"' for word in words)
+        match = " OR ".join(f'"{word}"' for word in chosen)
     else:
-        sql = text(
-            """
-            SELECT q.id, q.number, q.text, q.status, q.reply_count,
-                   -ts_rank(q.search, to_tsquery('english', :match)) AS score
-            FROM questions q
-            WHERE q.search @@ to_tsquery('english', :match) AND q.community_id = :community
-              AND q.status IN ('open', 'resolved', 'closed')
-            ORDER BY score LIMIT :candidates
-            """
-        )
-        match = " | ".join(words)
+        match = " | ".join(chosen)
     rows = await session.exec(  # type: ignore[call-overload]
-        sql, params={"match": match, "community": community_id, "candidates": CANDIDATES}
+        _candidate_sql(dialect, ranked=ranked),
+        params={
+            "match": match,
+            "community": community_id,
+            "candidates": RANKED_CANDIDATES if ranked else RECENT_CANDIDATES,
+        },
     )
-    found: list[Similar] = []
-    for row in rows.all():
-        if row.id == exclude_id or _overlap(words, row.text) < MIN_OVERLAP:
+    scored: list[tuple[float, int, Similar]] = []
+    for position, row in enumerate(rows.all()):
+        if row.id == exclude_id or row.status not in _SEARCHED_STATUSES:
             continue
-        found.append(Similar(row.id, row.number, row.text, row.status, row.reply_count, row.score))
-        if len(found) == limit:
-            break
-    return found
+        overlap = _overlap(words, row.text)
+        if overlap < MIN_OVERLAP:
+            continue
+        similar = Similar(row.id, row.number, row.text, row.status, row.reply_count, overlap)
+        scored.append((-overlap, position, similar))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [similar for _, _, similar in scored[:limit]]
 
 
 async def search_questions(
