@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PART = re.compile(r"(\d{1,6})\s*([mhdw])")
@@ -34,3 +34,25 @@ def describe(delta: timedelta) -> str:
     if minutes or not parts:
         parts.append(f"{minutes} min")
     return " ".join(parts)
+
+
+def parse_until(text: str, now: datetime, longest: timedelta) -> datetime:
+    """Return when a pause ends: a duration (`2w`) from now, or a date (`2026-12-24`, UTC).
+
+    Raises ValueError with a message fit to show when it is neither, in the past, or too far.
+    """
+    try:
+        end = now + parse_duration(text)
+    except ValueError:
+        try:
+            day = datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise ValueError(
+                f"“{text}” isn't a date (2026-12-24) or a duration (2w, 10d)."
+            ) from None
+        end = datetime.combine(day.date(), time(0), tzinfo=UTC)
+    if end <= now:
+        raise ValueError("That date has already passed.")
+    if end - now > longest:
+        raise ValueError(f"That's more than {longest.days} days away.")
+    return end

@@ -82,3 +82,21 @@ def test_parsed_parts_add_up_and_describe_matches(weeks, days, hours, minutes):
         assert described.startswith(f"{day_count} day")
     assert (rest // 60 == 0) or f"{rest // 60} h" in described
     assert (rest % 60 == 0 and total_minutes) or described.endswith(f"{rest % 60} min")
+
+
+def test_parse_until_takes_a_duration_or_a_date_and_refuses_the_past_and_the_far_future():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.durations import parse_until
+
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    year = timedelta(days=366)
+    assert parse_until("2w", now, year) == now + timedelta(weeks=2)
+    assert parse_until("2026-12-24", now, year) == datetime(2026, 12, 24, tzinfo=UTC)
+    for text, message in (
+        ("someday", "isn't a date"),
+        ("2026-01-01", "already passed"),
+        ("2030-01-01", "days away"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            parse_until(text, now, year)

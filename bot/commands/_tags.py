@@ -9,17 +9,17 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import tuple_, union_all, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import durations
 from bot.adapters.base import DeliveryKind
 from bot.args import UserRef
 from bot.context import Context
-from bot.durations import parse_duration
 from bot.errors import BadArgumentsError
 from bot.limits import TOPIC_MAX_CHARS
 from bot.replies import (
@@ -243,22 +243,13 @@ def parse_topics_and_note(text: str) -> tuple[list[str], str]:
 def parse_until(text: str, now: datetime) -> datetime:
     """Return when a pause ends: `2w`, `10d`, or a date like 2026-12-24."""
     try:
-        end = now + parse_duration(text)
-    except ValueError:
-        try:
-            day = datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
-        except ValueError:
+        return durations.parse_until(text, now, PAUSE_MAX)
+    except ValueError as error:
+        if "days away" in str(error):
             raise BadArgumentsError(
-                f"“{text}” isn't a date (2026-12-24) or a duration (2w, 10d)."
+                rich("Pauses last at most a year; ", Code("/askme remove"), " is there for longer.")
             ) from None
-        end = datetime.combine(day.date(), time(0), tzinfo=UTC)
-    if end <= now:
-        raise BadArgumentsError("That date has already passed.")
-    if end - now > PAUSE_MAX:
-        raise BadArgumentsError(
-            rich("Pauses last at most a year; ", Code("/askme remove"), " is there for longer.")
-        )
-    return end
+        raise BadArgumentsError(str(error)) from None
 
 
 # ---- availability -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlmodel import col, select
@@ -16,10 +16,10 @@ from bot.commands._pair_schedule import (
     parse_weekday,
     parse_zone,
 )
+from bot.commands._people import person_named
 from bot.context import Context
-from bot.durations import parse_duration
-from bot.errors import BadArgumentsError, NotFoundError, UserError
-from bot.events import Actor
+from bot.durations import parse_until
+from bot.errors import BadArgumentsError, UserError
 from bot.registry import (
     Access,
     Param,
@@ -34,11 +34,11 @@ from bot.registry import (
 from bot.replies import Bold, ChannelLink, Code, Reply, Section, rich
 from bot.store.models import Member, Timer
 from bot.store.pairing_models import Cadence, PairAvoid, PairingSettings, PairMember
-from bot.store.repositories import find_member, member_for
 
 PAIR = group("pair", summary="Meet a peer on a schedule: join, pause, and say what helps a match")
 
 STAGES = ("student", "junior", "mid", "senior", "staff", "principal")
+PAUSE_MAX = timedelta(days=366)
 STAY_ACTION = "pair.stay"
 LEAVE_ACTION = "pair.leave"
 CHECKIN_ACTION = rounds.CHECKIN_ACTION
@@ -115,20 +115,6 @@ async def skip(ctx: Context) -> Reply:
     return Reply.say("You'll sit out the next round and be back in the one after.")
 
 
-def _parse_until(text: str, now: datetime) -> datetime:
-    try:
-        return now + parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        day = datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise BadArgumentsError(
-            f"“{text}” isn't a date (2026-12-24) or a duration (2w, 10d)."
-        ) from None
-    return datetime.combine(day.date(), time(0), tzinfo=UTC)
-
-
 @command(
     "pair",
     "pause",
@@ -142,11 +128,14 @@ def _parse_until(text: str, now: datetime) -> datetime:
 async def pause(ctx: Context, until: str) -> Reply:
     """Pause pairing for a while."""
     found = await _joined(ctx)
-    end = _parse_until(until, ctx.now())
-    if end <= ctx.now():
-        raise BadArgumentsError("That date has already passed.")
-    if end - ctx.now() > timedelta(days=366):
-        raise BadArgumentsError("Pauses can last at most a year; /pair leave is there for longer.")
+    try:
+        end = parse_until(until, ctx.now(), PAUSE_MAX)
+    except ValueError as error:
+        if "days away" in str(error):
+            raise BadArgumentsError(
+                "Pauses can last at most a year; /pair leave is there for longer."
+            ) from None
+        raise BadArgumentsError(str(error)) from None
     found.paused_until = end
     ctx.session.add(found)
     return Reply.say("Paused until ", Bold(end.strftime("%Y-%m-%d")), ". Enjoy the break!")
@@ -272,19 +261,6 @@ async def stage(ctx: Context, stage: str) -> Reply:
     return Reply.say("Career stage set to ", Bold(stage), ": I'll favour near-peers.")
 
 
-async def _person(ctx: Context, who: UserRef) -> Member:
-    if who.user_id:
-        return await member_for(
-            ctx.session, ctx.community, Actor(who.user_id, who.name or who.user_id), ctx.now()
-        )
-    found = await find_member(ctx.session, ctx.community, external_id=None, name=who.name)
-    if found is None and ctx.community.platform in {"console", "memory"} and who.name:
-        return await member_for(ctx.session, ctx.community, Actor(who.name, who.name), ctx.now())
-    if found is None:
-        raise NotFoundError(rich("I don't know ", Code(f"@{who.name}"), " here yet."))
-    return found
-
-
 @command(
     "pair",
     "avoid",
@@ -299,7 +275,7 @@ async def _person(ctx: Context, who: UserRef) -> Member:
 async def avoid(ctx: Context, change: str, person: UserRef) -> Reply:
     """Add or remove someone on the member's private do-not-pair list."""
     assert ctx.member is not None
-    other = await _person(ctx, person)
+    other = await person_named(ctx, person)
     if other.id == ctx.member.id:
         raise BadArgumentsError("You'll never be paired with yourself.")
     if change == "add":

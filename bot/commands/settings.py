@@ -6,15 +6,13 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from bot.args import ChannelRef, UserRef
+from bot.commands._people import person_named
 from bot.context import Context
-from bot.errors import NotFoundError, UserError
-from bot.events import Actor
+from bot.errors import UserError
 from bot.registry import Access, Param, ParamKind, command, group
-from bot.replies import Bold, ChannelLink, Code, Mention, Reply, Rich, Section, rich
+from bot.replies import Bold, ChannelLink, Mention, Reply, Rich, Section, rich
 from bot.store.models import CommunityRole, CommunitySettings, Member, Role
 from bot.store.repositories import (
-    find_member,
-    member_for,
     members_with_role,
     roles_of,
     settings_for,
@@ -157,28 +155,8 @@ async def close_days(ctx: Context, days: int) -> Reply:
     return await _overview(ctx, rich(f"Questions will be closed after {days} quiet days."))
 
 
-async def _person(ctx: Context, who: UserRef) -> Member:
-    if who.user_id:
-        return await member_for(
-            ctx.session, ctx.community, Actor(who.user_id, who.name or who.user_id), ctx.now()
-        )
-    found = await find_member(ctx.session, ctx.community, external_id=None, name=who.name)
-    if found is None and ctx.community.platform in {"console", "memory"} and who.name:
-        # Console people are known by name, so naming someone is enough to know them.
-        return await member_for(ctx.session, ctx.community, Actor(who.name, who.name), ctx.now())
-    if found is None:
-        raise NotFoundError(
-            rich(
-                "I don't know ",
-                Code(f"@{who.name}"),
-                " here yet. Mention them so I can tell who they are.",
-            )
-        )
-    return found
-
-
 async def _grant(ctx: Context, role: Role, change: str, who: UserRef) -> Reply:
-    person = await _person(ctx, who)
+    person = await person_named(ctx, who)
     if change == "add":
         if role in await roles_of(ctx.session, person):
             raise UserError(

@@ -1,0 +1,33 @@
+"""Find the member a command names (`@bob`, `<@U123|bob>`), kindly when nobody matches."""
+
+from __future__ import annotations
+
+from bot.args import UserRef
+from bot.context import Context
+from bot.errors import NotFoundError
+from bot.events import Actor
+from bot.replies import Code, rich
+from bot.store.models import Member
+from bot.store.repositories import find_member, member_for
+
+# On these platforms people are known by their typed names, so naming someone is enough.
+_NAMED_BY_NAME = frozenset({"console", "memory"})
+
+
+async def person_named(ctx: Context, who: UserRef) -> Member:
+    """Return the member `who` refers to, creating them when the platform vouches for the id."""
+    if who.user_id:
+        actor = Actor(who.user_id, who.name or who.user_id)
+        return await member_for(ctx.session, ctx.community, actor, ctx.now())
+    found = await find_member(ctx.session, ctx.community, external_id=None, name=who.name)
+    if found is None and ctx.community.platform in _NAMED_BY_NAME and who.name:
+        return await member_for(ctx.session, ctx.community, Actor(who.name, who.name), ctx.now())
+    if found is None:
+        raise NotFoundError(
+            rich(
+                "I don't know ",
+                Code(f"@{who.name}"),
+                " here yet. Mention them so I can tell who they are.",
+            )
+        )
+    return found
