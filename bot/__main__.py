@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -103,12 +104,21 @@ async def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def _platforms(settings: Settings) -> list[str]:
+    from bot.runner import configured_platforms
+
+    return configured_platforms(settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    setup_logging(settings.log_level)
     command = args.command or "run"
+    # In the console, log lines would interleave with the chat: only warnings, unless asked.
+    quiet_console = command == "console" or (command == "run" and not _platforms(settings))
+    chosen = os.environ.get("LOG_LEVEL") or ("WARNING" if quiet_console else settings.log_level)
+    setup_logging(chosen)
     try:
         if command == "console":
             return asyncio.run(_console(settings, args.user, args.channel, args.execute))
