@@ -29,6 +29,7 @@ import platform
 import pstats
 import random
 import shutil
+import signal
 import sqlite3
 import sys
 import time
@@ -949,6 +950,8 @@ def run(plan: Plan, args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     args = parse_args(argv)
+    # A terminated run still drops its copy of the database (the `finally` blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     shape = Shape(members=args.members, questions=args.questions, communities=args.communities)
     plan = Plan(
         backend=args.backend,

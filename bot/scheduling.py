@@ -20,6 +20,7 @@ from bot.context import Services
 from bot.lifecycle import PURGE_TIMER
 from bot.logs import invocation_scope
 from bot.registry import Access
+from bot.store.db import is_unavailable
 from bot.store.models import Community, Timer
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,15 @@ class Scheduler:
 
     async def run_due(self) -> int:
         """Fire every timer that is due now; return how many ran."""
-        async with self.database.unit_of_work() as uow:
-            due = [t.id for t in await timers.due(uow.session, self.clock.now())]
+        try:
+            async with self.database.unit_of_work() as uow:
+                due = [t.id for t in await timers.due(uow.session, self.clock.now())]
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            # The database is busy or away; the next sweep looks again.
+            log.warning("could not look for due timers: %s", error)
+            return 0
         fired = 0
         for timer_id in due:
             assert timer_id is not None

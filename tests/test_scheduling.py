@@ -211,3 +211,11 @@ async def test_arming_uses_real_time_when_the_clock_was_moved(app):
     [job] = [j for j in app.scheduler._aps.get_jobs() if j.id == f"timer:{timer_id}"]
     real_due = datetime.now(UTC) + timedelta(hours=1)
     assert abs(job.trigger.run_date - real_due) < timedelta(seconds=5)
+
+
+async def test_sweep_survives_a_database_that_is_away(settings):
+    gone = App(settings.model_copy(update={"database_url": "postgresql://x:y@127.0.0.1:1/nope"}))
+    try:
+        assert await gone.scheduler.run_due() == 0  # a warning, not a crash; the next sweep retries
+    finally:
+        await gone.database.dispose()
