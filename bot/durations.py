@@ -36,10 +36,15 @@ def describe(delta: timedelta) -> str:
     return " ".join(parts)
 
 
+class TooFarAheadError(ValueError):
+    """A pause's end lies further ahead than allowed."""
+
+
 def parse_until(text: str, now: datetime, longest: timedelta) -> datetime:
     """Return when a pause ends: a duration (`2w`) from now, or a date (`2026-12-24`, UTC).
 
-    Raises ValueError with a message fit to show when it is neither, in the past, or too far.
+    Raises ValueError with a message fit to show when it is neither or in the past, and
+    TooFarAheadError when it lies more than `longest` ahead.
     """
     try:
         end = now + parse_duration(text)
@@ -54,5 +59,5 @@ def parse_until(text: str, now: datetime, longest: timedelta) -> datetime:
     if end <= now:
         raise ValueError("That date has already passed.")
     if end - now > longest:
-        raise ValueError(f"That's more than {longest.days} days away.")
+        raise TooFarAheadError(f"That's more than {longest.days} days away.")
     return end

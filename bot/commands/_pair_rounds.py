@@ -13,7 +13,9 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
 
 from bot.adapters.base import DeliveryKind
+from bot.commands._buttons import UNKNOWN_BUTTON, community_row
 from bot.commands._pair_schedule import MISSED_ROUND_GRACE, next_round, parse_zone, round_key
+from bot.commands._people import mention
 from bot.context import Context
 from bot.errors import NotFoundError, PermissionDeniedError
 from bot.matching.engine import Group as EngineGroup
@@ -26,9 +28,7 @@ from bot.replies import (
     Button,
     ButtonStyle,
     Italic,
-    Mention,
     Reply,
-    Rich,
     Section,
     Visibility,
     rich,
@@ -275,12 +275,6 @@ def _intro_key(group_id: int) -> str:
     return f"pair:group:{group_id}:intro"
 
 
-def _mention(member: Member | None) -> Rich:
-    if member is None:
-        return rich(Italic("someone"))
-    return rich(Mention(member.external_id, member.display_name))
-
-
 async def _send_intro(
     ctx: Context,
     plan: Plan,
@@ -290,7 +284,7 @@ async def _send_intro(
     index: int,
 ) -> None:
     people = [plan.members.get(int(m)) for m in group.members]
-    names = [_mention(p) for p in people]
+    names = [mention(p, missing="someone") for p in people]
     joined = rich(
         *[
             rich(n, ", " if i < len(names) - 2 else (" and " if i == len(names) - 2 else ""))
@@ -377,12 +371,12 @@ async def record_checkin(ctx: Context, value: str) -> Reply:
     group_part, _, outcome_part = value.partition(":")
     try:
         outcome = CheckinOutcome(outcome_part)
-        group_id = int(group_part)
     except ValueError:
-        raise NotFoundError("That button refers to nothing I know. Nothing was changed.") from None
-    group = await ctx.session.get(PairGroup, group_id)
-    if group is None or group.community_id != ctx.community_id:
-        raise NotFoundError("I can't find that group. Nothing was changed.")
+        raise NotFoundError(UNKNOWN_BUTTON) from None
+    group = await community_row(
+        ctx, PairGroup, group_part, gone="I can't find that group. Nothing was changed."
+    )
+    group_id = group.id
     mine = (
         await ctx.session.exec(
             select(PairGroupMember).where(

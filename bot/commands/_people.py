@@ -6,7 +6,7 @@ from bot.args import UserRef
 from bot.context import Context
 from bot.errors import NotFoundError
 from bot.events import Actor
-from bot.replies import Code, rich
+from bot.replies import Code, Italic, Mention, Rich, rich
 from bot.store.models import Member
 from bot.store.repositories import find_member, member_for
 
@@ -31,3 +31,20 @@ async def person_named(ctx: Context, who: UserRef) -> Member:
             )
         )
     return found
+
+
+async def known_person(ctx: Context, who: UserRef) -> Member | None:
+    """Find someone already known here (never creates a member: they may have left)."""
+    found = await find_member(ctx.session, ctx.community, external_id=who.user_id, name=None)
+    if found is None and who.name:
+        found = await find_member(ctx.session, ctx.community, external_id=None, name=who.name)
+        if found is None and ctx.community.platform in _NAMED_BY_NAME:
+            found = await find_member(ctx.session, ctx.community, external_id=who.name, name=None)
+    return found
+
+
+def mention(person: Member | None, *, missing: str = "a former member") -> Rich:
+    """Mention a member, or name the gap (`/crowdmentor forget` can leave one)."""
+    if person is None:
+        return rich(Italic(missing))
+    return rich(Mention(person.external_id, person.display_name))

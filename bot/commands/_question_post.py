@@ -7,13 +7,12 @@ import dataclasses
 from sqlmodel import col, select
 
 from bot.adapters.base import DeliveryKind
+from bot.commands._people import mention
 from bot.context import Context
 from bot.replies import (
     Bold,
     Button,
     ButtonStyle,
-    Italic,
-    Mention,
     Quote,
     Reply,
     Rich,
@@ -51,13 +50,6 @@ async def topics_of(ctx: Context, question: Question) -> list[str]:
 async def member(ctx: Context, member_id: int | None) -> Member | None:
     """Load a member row by id."""
     return await ctx.session.get(Member, member_id) if member_id else None
-
-
-def mention(person: Member | None) -> Rich:
-    """Mention a member, or say someone who has left."""
-    if person is None:
-        return rich(Italic("a former member"))
-    return rich(Mention(person.external_id, person.display_name))
 
 
 def state_line(question: Question, helper: Member | None) -> Rich:

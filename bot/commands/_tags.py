@@ -16,9 +16,8 @@ from sqlalchemy import tuple_, union_all, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import durations
 from bot.adapters.base import DeliveryKind
-from bot.args import UserRef
+from bot.commands._pause import pause_end
 from bot.context import Context
 from bot.errors import BadArgumentsError
 from bot.limits import TOPIC_MAX_CHARS
@@ -35,7 +34,6 @@ from bot.replies import (
     rich,
 )
 from bot.store.models import Member, Question, Topic
-from bot.store.repositories import find_member
 from bot.store.tag_models import NEVER, AskKind, MemberTag, TagAsk, TagProfile, TopicAlias
 from bot.text import normalise_topic
 
@@ -242,14 +240,8 @@ def parse_topics_and_note(text: str) -> tuple[list[str], str]:
 
 def parse_until(text: str, now: datetime) -> datetime:
     """Return when a pause ends: `2w`, `10d`, or a date like 2026-12-24."""
-    try:
-        return durations.parse_until(text, now, PAUSE_MAX)
-    except ValueError as error:
-        if "days away" in str(error):
-            raise BadArgumentsError(
-                rich("Pauses last at most a year; ", Code("/askme remove"), " is there for longer.")
-            ) from None
-        raise BadArgumentsError(str(error)) from None
+    too_long = rich("Pauses last at most a year; ", Code("/askme remove"), " is there for longer.")
+    return pause_end(text, now, PAUSE_MAX, too_long=too_long)
 
 
 # ---- availability -----------------------------------------------------------------------------
@@ -580,17 +572,6 @@ def busy_line(topics: list[str], tagged: int) -> Rich:
 def knows(members: list[Member]) -> str:
     """Return "knows" or "know" to follow a list of people."""
     return "knows" if len(members) == 1 else "know"
-
-
-async def known_person(ctx: Context, who: UserRef) -> Member | None:
-    """Find someone already known here (never creates a member: they may have left)."""
-    found = await find_member(ctx.session, ctx.community, external_id=who.user_id, name=None)
-    if found is None and who.name:
-        found = await find_member(ctx.session, ctx.community, external_id=None, name=who.name)
-        if found is None and ctx.community.platform in {"console", "memory"}:
-            # Console people are known by name: their id is their name.
-            found = await find_member(ctx.session, ctx.community, external_id=who.name, name=None)
-    return found
 
 
 # ---- routing questions to people --------------------------------------------------------------

@@ -9,12 +9,13 @@ from sqlalchemy import delete, update
 from sqlmodel import col, func, select
 
 from bot.adapters.base import Delivered, DeliveryKind
+from bot.commands._buttons import button_id, community_row
+from bot.commands._people import mention
 from bot.commands._question_post import (
     HELPED_ACTION,
     RESOLVE_ACTION,
     handle,
     member,
-    mention,
     post_key,
     refresh_post,
     render_post,
@@ -305,14 +306,8 @@ async def _timings(ctx: Context) -> tuple[timedelta, timedelta]:
 
 async def _own_question(ctx: Context, value: str) -> Question:
     """Load the question a button refers to, checking it belongs to this community."""
-    try:
-        question_id = int(value.split(":")[0])
-    except ValueError:
-        raise NotFoundError("That button refers to nothing I know. Nothing was changed.") from None
-    question = await ctx.session.get(Question, question_id)
-    if question is None or question.community_id != ctx.community_id:
-        raise NotFoundError("I can't find that question any more. Nothing was changed.")
-    return question
+    gone = "I can't find that question any more. Nothing was changed."
+    return await community_row(ctx, Question, value.split(":")[0], gone=gone)
 
 
 def _require_asker_or_moderator(ctx: Context, question: Question, doing: str) -> None:
@@ -397,10 +392,7 @@ async def helped(ctx: Context, value: str) -> Reply:
     """Credit the reply that helped most (or skip), and thank its author in the thread."""
     question = await _own_question(ctx, value)
     _require_asker_or_moderator(ctx, question, "credit a reply")
-    try:
-        helper_id = int(value.split(":")[1])
-    except (IndexError, ValueError):
-        raise NotFoundError("That button refers to nothing I know. Nothing was changed.") from None
+    helper_id = button_id(value.partition(":")[2])
     if helper_id == 0:
         return Reply.say("Okay. Thanks for closing the loop!")
     helper = await member(ctx, helper_id)

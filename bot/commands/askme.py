@@ -16,6 +16,9 @@ from bot.adapters.base import DeliveryKind
 from bot.args import UserRef
 from bot.commands import _tags as tags
 from bot.commands import coffee
+from bot.commands._buttons import button_id
+from bot.commands._pause import PAUSE_UNTIL
+from bot.commands._people import known_person
 from bot.context import Context
 from bot.errors import BadArgumentsError, NotFoundError, PermissionDeniedError
 from bot.registry import (
@@ -260,11 +263,7 @@ async def list_(ctx: Context) -> Reply:
     "askme",
     "pause",
     summary="Take a break from asks until a date (2026-12-24) or for a while (2w)",
-    params=(
-        Param(
-            "until", ParamKind.WORD, "A date like 2026-12-24 or a duration like 2w", required=True
-        ),
-    ),
+    params=(PAUSE_UNTIL,),
 )
 async def pause(ctx: Context, until: str) -> Reply:
     """Pause asks."""
@@ -319,7 +318,7 @@ async def limit(ctx: Context, asks: int) -> Reply:
 async def profile(ctx: Context, person: UserRef | None = None) -> Reply:
     """Show a member's tags and notes; one's own also shows pause and limit."""
     me = _me(ctx)
-    target = me if person is None else await tags.known_person(ctx, person)
+    target = me if person is None else await known_person(ctx, person)
     if target is None:
         raise NotFoundError(
             rich("I don't know ", Code(f"@{person.name or person.user_id}" if person else ""),
@@ -420,11 +419,7 @@ async def make_dormant(ctx: Context, timer: Timer) -> None:
 
 
 async def _pressed_tag(ctx: Context, value: str) -> tuple[MemberTag, str]:
-    try:
-        tag_id = int(value)
-    except ValueError:
-        raise NotFoundError("That button refers to nothing I know. Nothing was changed.") from None
-    tag = await ctx.session.get(MemberTag, tag_id)
+    tag = await ctx.session.get(MemberTag, button_id(value))
     if tag is None:
         raise NotFoundError("That topic is already gone from your profile.")
     if tag.member_id != _me(ctx).id:

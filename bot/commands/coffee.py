@@ -15,6 +15,8 @@ from sqlmodel import col, func, select
 from bot.adapters.base import DeliveryKind
 from bot.args import UserRef
 from bot.commands import _tags as tags
+from bot.commands._buttons import community_row
+from bot.commands._people import known_person, mention
 from bot.context import Context
 from bot.errors import BadArgumentsError, NotFoundError, PermissionDeniedError, UserError
 from bot.registry import Param, ParamKind, action, command, on_timer
@@ -23,7 +25,6 @@ from bot.replies import (
     Button,
     ButtonStyle,
     Code,
-    Mention,
     Quote,
     Reply,
     Rich,
@@ -47,13 +48,9 @@ NOT_NOW_WINDOW = timedelta(days=90)
 MESSAGE_MAX_CHARS = 500
 
 
-def _mention(person: Member) -> Mention:
-    return Mention(person.external_id, person.display_name)
-
-
 def _gentle(person: Member, topic: str) -> Rich:
     return rich(
-        _mention(person),
+        mention(person),
         " isn't available right now. ",
         Code(f"/whoknows {topic}"),
         " shows who has time this week.",
@@ -93,7 +90,7 @@ async def coffee(ctx: Context, person: UserRef, topic: str, message: str | None 
             "the chat is the place for the rest. Nothing was sent."
         )
     slug = await tags.canonical(ctx.session, ctx.community_id, tags.check_topic(topic))
-    other = await tags.known_person(ctx, person)
+    other = await known_person(ctx, person)
     named = f"@{person.name or person.user_id}"
     if other is None:
         raise NotFoundError(
@@ -118,7 +115,7 @@ async def coffee(ctx: Context, person: UserRef, topic: str, message: str | None 
     if not offered.one():
         raise UserError(
             rich(
-                _mention(other), " hasn't said they're happy to be asked about anything yet, so "
+                mention(other), " hasn't said they're happy to be asked about anything yet, so "
                 "I won't send a request. ", Code(f"/whoknows {slug}"), " shows who has.",
             )
         )  # fmt: skip
@@ -127,7 +124,7 @@ async def coffee(ctx: Context, person: UserRef, topic: str, message: str | None 
     if tags.paused(profile, now):
         raise UserError(
             rich(
-                _mention(other), " is taking a break from requests right now. ",
+                mention(other), " is taking a break from requests right now. ",
                 Code(f"/whoknows {slug}"), " shows who has time this week.",
             )
         )  # fmt: skip
@@ -140,7 +137,7 @@ async def coffee(ctx: Context, person: UserRef, topic: str, message: str | None 
     )
     if waiting.first() is not None:
         raise UserError(
-            rich("Your earlier request to ", _mention(other), " is still waiting for an answer.")
+            rich("Your earlier request to ", mention(other), " is still waiting for an answer.")
         )
     # Two "not now"s are an answer: say the same gentle thing as a "not now", and send nothing.
     if await _recent_not_nows(ctx, me, other) >= NOT_NOW_LIMIT:
@@ -148,7 +145,7 @@ async def coffee(ctx: Context, person: UserRef, topic: str, message: str | None 
     if not await tags.has_room(ctx.session, other, now):
         raise UserError(
             rich(
-                _mention(other), " has had all the requests they take this week. Try again next "
+                mention(other), " has had all the requests they take this week. Try again next "
                 "week, or ", Code(f"/whoknows {slug}"), " for someone with time now.",
             )
         )  # fmt: skip
@@ -170,7 +167,7 @@ async def coffee(ctx: Context, person: UserRef, topic: str, message: str | None 
         DeliveryKind.DIRECT,
         Reply(
             text=rich(
-                "☕ ", _mention(me), " would love 20 minutes of your time to talk about ",
+                "☕ ", mention(me), " would love 20 minutes of your time to talk about ",
                 Bold(f"#{slug}"), ". Would you have time for a short chat?",
             ),
             sections=(
@@ -192,20 +189,15 @@ async def coffee(ctx: Context, person: UserRef, topic: str, message: str | None 
         f"coffee:{request.id}:expire", EXPIRE_TIMER, request.id or 0, now + EXPIRES_AFTER
     )
     return Reply.say(
-        "Sent! I asked ", _mention(other), " whether they'd have 20 minutes about ",
+        "Sent! I asked ", mention(other), " whether they'd have 20 minutes about ",
         Bold(f"#{slug}"), ". If they accept, I'll start a conversation for you both; "
         "requests expire after a week.",
     )  # fmt: skip
 
 
 async def _answerable(ctx: Context, value: str) -> tuple[CoffeeRequest, Member, str]:
-    try:
-        request_id = int(value)
-    except ValueError:
-        raise NotFoundError("That button refers to nothing I know. Nothing was changed.") from None
-    request = await ctx.session.get(CoffeeRequest, request_id)
-    if request is None or request.community_id != ctx.community_id:
-        raise NotFoundError("That request is no longer around. Nothing was changed.")
+    gone = "That request is no longer around. Nothing was changed."
+    request = await community_row(ctx, CoffeeRequest, value, gone=gone)
     if ctx.member is None or request.recipient_id != ctx.member.id:
         raise PermissionDeniedError("Only the person who was asked can answer this request.")
     requester = await ctx.session.get(Member, request.requester_id)
@@ -237,7 +229,7 @@ async def accept(ctx: Context, value: str) -> Reply:
         DeliveryKind.GROUP,
         Reply(
             text=rich(
-                "☕ ", _mention(requester), ", meet ", _mention(ctx.member),
+                "☕ ", mention(requester), ", meet ", mention(ctx.member),
                 ": a coffee chat about ", Bold(f"#{slug}"), ".",
             ),
             sections=(
@@ -295,7 +287,7 @@ async def expire(ctx: Context, timer: Timer) -> None:
         DeliveryKind.DIRECT,
         Reply(
             text=rich(
-                "Your coffee request to ", _mention(recipient), " lapsed after a week: they "
+                "Your coffee request to ", mention(recipient), " lapsed after a week: they "
                 "aren't available right now. ", Code(f"/whoknows {topic.slug if topic else ''}"),
                 " shows who has time.",
             ),

@@ -16,9 +16,9 @@ from bot.commands._pair_schedule import (
     parse_weekday,
     parse_zone,
 )
+from bot.commands._pause import PAUSE_UNTIL, pause_end
 from bot.commands._people import person_named
 from bot.context import Context
-from bot.durations import parse_until
 from bot.errors import BadArgumentsError, UserError
 from bot.registry import (
     Access,
@@ -119,23 +119,17 @@ async def skip(ctx: Context) -> Reply:
     "pair",
     "pause",
     summary="Pause pairing until a date (2026-12-24) or for a while (2w)",
-    params=(
-        Param(
-            "until", ParamKind.WORD, "A date like 2026-12-24 or a duration like 2w", required=True
-        ),
-    ),
+    params=(PAUSE_UNTIL,),
 )
 async def pause(ctx: Context, until: str) -> Reply:
     """Pause pairing for a while."""
     found = await _joined(ctx)
-    try:
-        end = parse_until(until, ctx.now(), PAUSE_MAX)
-    except ValueError as error:
-        if "days away" in str(error):
-            raise BadArgumentsError(
-                "Pauses can last at most a year; /pair leave is there for longer."
-            ) from None
-        raise BadArgumentsError(str(error)) from None
+    end = pause_end(
+        until,
+        ctx.now(),
+        PAUSE_MAX,
+        too_long="Pauses can last at most a year; /pair leave is there for longer.",
+    )
     found.paused_until = end
     ctx.session.add(found)
     return Reply.say("Paused until ", Bold(end.strftime("%Y-%m-%d")), ". Enjoy the break!")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.commands._question_post import member, mention, state_line
+from bot.commands._people import mention
+from bot.commands._question_post import member, state_line
 from bot.context import Context
 from bot.errors import BadArgumentsError
 from bot.registry import Param, ParamKind, command
