@@ -27,7 +27,6 @@ RECENT_CANDIDATES = 400
 # Share of the new question's terms an earlier one must contain to count as similar.
 MIN_OVERLAP = 0.5
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
-_SEARCHED_STATUSES = ("open", "resolved", "closed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +146,7 @@ async def similar_questions(
     )
     scored: list[tuple[float, int, Similar]] = []
     for position, row in enumerate(rows.all()):
-        if row.id == exclude_id or row.status not in _SEARCHED_STATUSES:
+        if row.id == exclude_id:
             continue
         overlap = _overlap(words, row.text)
         if overlap < MIN_OVERLAP:

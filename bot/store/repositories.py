@@ -119,9 +119,18 @@ async def members_with_role(
 
 
 async def settings_for(session: AsyncSession, community: Community) -> CommunitySettings:
-    """Return the community's settings row (unsaved defaults when there is none yet)."""
-    found = await session.get(CommunitySettings, community.id)
-    return found or CommunitySettings(community_id=community.id or 0)
+    """Return the community's settings row (unsaved defaults when there is none yet).
+
+    The answer is remembered for the rest of the transaction: `session.get` remembers rows that
+    exist but not that one is missing, and most communities never change a setting, so without
+    this one `/ask` asked three times. Callers that change settings change this same object.
+    """
+    key = ("community_settings", community.id)
+    if key not in session.info:
+        found = await session.get(CommunitySettings, community.id)
+        session.info[key] = found or CommunitySettings(community_id=community.id or 0)
+    settings: CommunitySettings = session.info[key]
+    return settings
 
 
 async def next_question_number(session: AsyncSession, community: Community) -> int:
