@@ -8,6 +8,7 @@ PostgreSQL half is skipped with that reason, and in CI it fails instead).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -159,14 +160,27 @@ async def database_url(
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
+    async with _fresh_postgres(postgres_template) as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url(postgres_template: str | None) -> AsyncIterator[str]:
+    """Yield a migrated, empty PostgreSQL database (for tests that only make sense there)."""
+    async with _fresh_postgres(postgres_template) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def _fresh_postgres(template: str | None) -> AsyncIterator[str]:
     url = os.environ.get(POSTGRES_ENV)
-    if not url or postgres_template is None:
+    if not url or template is None:
         if os.environ.get("CI"):
             pytest.fail(f"{POSTGRES_ENV} must name a PostgreSQL server in CI")
         pytest.skip(f"set {POSTGRES_ENV} to run against PostgreSQL (CI does)")
     name = f"cm_test_{uuid.uuid4().hex[:10]}"
     maintenance = _admin_url(url, "postgres")
-    await _postgres(maintenance, f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    await _postgres(maintenance, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
         yield _admin_url(url, name)
     finally:
