@@ -1,9 +1,12 @@
 """The outbox worker: send queued messages through their adapter, in order, exactly once.
 
 Rows are claimed with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL) so several instances
-share the work without sending anything twice; a failed send is retried with exponential
-back-off, or after the platform's Retry-After; the platform's ids are stored back and handed to
-the row's `on_delivered` hook in the same transaction.
+share the work without sending anything twice; each lease is renewed just before its send, so a
+batch that takes longer than a lease is never sent by two instances. A lease that ran out without
+a result means its holder died mid-send, so the next send is a retry (the adapter first looks for
+the copy the platform may already hold). A failed send is retried with exponential back-off, or
+after the platform's Retry-After; the platform's ids are stored back and handed to the row's
+`on_delivered` hook in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import random
 import time
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import col, or_, select
 
 from bot.adapters.base import Adapter, Delivered, Delivery, DeliveryError, DeliveryKind
@@ -81,10 +85,11 @@ class DeliveryWorker:
             batch = await self._claim()
             if not batch:
                 return sent
-            for row, community in batch:
-                sent += await self._deliver(row, community)
+            for row, community, interrupted in batch:
+                sent += await self._deliver(row, community, interrupted)
 
-    async def _claim(self) -> list[tuple[OutboxMessage, Community]]:
+    async def _claim(self) -> list[tuple[OutboxMessage, Community, bool]]:
+        """Lease due rows; say of each whether an earlier lease on it ran out unfinished."""
         now = self.clock.now()
         lease = timedelta(seconds=self.settings.delivery.lease_seconds)
         platforms = list(self.adapters)
@@ -108,10 +113,32 @@ class DeliveryWorker:
                 # Another instance skips what this one holds instead of waiting for it.
                 query = query.with_for_update(skip_locked=True, of=OutboxMessage)
             rows = list((await uow.session.exec(query)).all())
-            for row, _ in rows:
+            claimed = []
+            for row, community in rows:
+                # Finishing, failing or postponing clears the lease: one still set was cut short.
+                claimed.append((row, community, row.lease_until is not None))
                 row.lease_until = now + lease
                 uow.session.add(row)
-        return rows
+        return claimed
+
+    async def _renew(self, row: OutboxMessage) -> bool:
+        """Extend this instance's lease right before sending; False if the row is not ours now."""
+        renewed = self.clock.now() + timedelta(seconds=self.settings.delivery.lease_seconds)
+        async with self.database.unit_of_work() as uow:
+            result = await uow.session.exec(  # type: ignore[call-overload]
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == row.id,
+                    col(OutboxMessage.status) == OutboxStatus.PENDING,
+                    col(OutboxMessage.lease_until) == row.lease_until,
+                )
+                .values(lease_until=renewed)
+            )
+        if result.rowcount != 1:
+            log.info("%s was taken over by another instance", row.key)
+            return False
+        row.lease_until = renewed
+        return True
 
     async def _resolve_parent(
         self, row: OutboxMessage, session: object
@@ -130,7 +157,7 @@ class DeliveryWorker:
             parent.platform_channel_id,
         )
 
-    async def _deliver(self, row: OutboxMessage, community: Community) -> int:
+    async def _deliver(self, row: OutboxMessage, community: Community, interrupted: bool) -> int:
         with invocation_scope(f"outbox-{row.id}"):
             adapter = self.adapters[community.platform]
             thread_ref, update_ref, channel_id = row.thread_ref, row.update_ref, row.channel_id
@@ -158,9 +185,11 @@ class DeliveryWorker:
                 thread_title=row.thread_title,
                 topics=tuple(t for t in row.topics.split(",") if t),
                 handle=row.handle,
-                attempt=row.attempts,
+                attempt=row.attempts + interrupted,
             )
             await self._pace(adapter, community, channel_id)
+            if not await self._renew(row):
+                return 0
             try:
                 delivered = await adapter.deliver(delivery)
             except DeliveryError as error:

@@ -66,6 +66,9 @@ class FakeSlackAPI:
     delays: dict[str, float] = field(default_factory=dict)
     socket_frames: list[dict[str, Any]] = field(default_factory=list)
     oauth_grants: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> response
+    holds: dict[str, int] = field(default_factory=dict)  # method -> answers before holding
+    held: list[Call] = field(default_factory=list)  # done, answers kept back (since hold_after)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     _port: int = 0
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -88,6 +91,7 @@ class FakeSlackAPI:
         return self
 
     async def stop(self) -> None:
+        self.release()
         for socket in self._sockets:
             await socket.close()
         if self._runner is not None:
@@ -108,6 +112,20 @@ class FakeSlackAPI:
 
     def fail(self, method: str, *failures: Failure) -> None:
         self.failures.setdefault(method, []).extend(failures)
+
+    def hold_after(self, method: str, answered: int) -> None:
+        """Do every later call of `method` but keep its answer back until `release()`.
+
+        The caller sees a request that never returns although Slack acted on it: the moment a
+        crash hurts most (the message exists, the sender never learns its ts).
+        """
+        self._released.clear()
+        self.held.clear()
+        self.holds[method] = answered
+
+    def release(self) -> None:
+        self.holds.clear()
+        self._released.set()
 
     def called(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -159,9 +177,14 @@ class FakeSlackAPI:
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
         handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
-            return web.json_response({"ok": True})
-        return web.json_response({"ok": True, **handler(params)})
+        answer = {"ok": True, **(handler(params) if handler else {})}
+        if method in self.holds:
+            if self.holds[method] > 0:
+                self.holds[method] -= 1
+            else:
+                self.held.append(self.calls[-1])
+                await self._released.wait()
+        return web.json_response(answer)
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -208,7 +231,7 @@ class FakeSlackAPI:
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         messages = [m for m in self.messages.get(params["channel"], []) if "thread_ts" not in m]
-        return {"messages": list(reversed(messages))}
+        return {"messages": _with_metadata_if_asked(list(reversed(messages)), params)}
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         thread = params["ts"]
@@ -217,7 +240,7 @@ class FakeSlackAPI:
             for m in self.messages.get(params["channel"], [])
             if m.get("thread_ts") == thread or m["ts"] == thread
         ]
-        return {"messages": messages}
+        return {"messages": _with_metadata_if_asked(messages, params)}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params["user"]
@@ -266,6 +289,15 @@ class FakeSlackAPI:
     async def send_socket(self, envelope: dict[str, Any]) -> None:
         await asyncio.wait_for(self._socket_ready.wait(), 10)
         await self._sockets[-1].send_json(envelope)
+
+
+def _with_metadata_if_asked(
+    messages: list[dict[str, Any]], params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Leave message metadata out unless `include_all_metadata` asks for it, as Slack does."""
+    if str(params.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
 
 
 def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
