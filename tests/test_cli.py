@@ -84,7 +84,7 @@ async def test_run_with_a_slack_token_serves_slack_over_http_and_never_prints_th
         await api.stop()
     output = (stdout + stderr).decode()
 
-    assert health == {"ok": True, "platform": "slack", "mode": "http"}
+    assert health == {"ok": True, "platform": "slack", "mode": "http", "handled": {}}
     assert process.returncode == 0, output
     assert api.called("auth.test"), "the adapter checked its token against SLACK_API_URL"
     assert "Slack HTTP mode" in output

@@ -659,7 +659,10 @@ class SlackAdapter:
 
     async def _handle_health(self, request: web.Request) -> web.Response:
         del request
-        return web.json_response({"ok": True, "platform": PLATFORM, "mode": self.mode})
+        # The listener runs finished so far, so an operator (or a test) sees this instance work.
+        return web.json_response(
+            {"ok": True, "platform": PLATFORM, "mode": self.mode, "handled": dict(self.handled)}
+        )
 
     async def _introduce(self) -> None:
         """Check the bot token and learn the workspace's name (single-workspace mode)."""

@@ -420,8 +420,15 @@ async def helped(ctx: Context, value: str) -> Reply:
 @on_thread_message("question.replies")
 async def count_reply(ctx: Context, message: ThreadMessage) -> None:
     """Count a reply in a question's thread and credit its author (retries count once)."""
-    query = select(Question).where(
-        Question.community_id == ctx.community_id, Question.thread_ref == message.place.thread_id
+    # Replies arriving together (on one instance or several) each add one to the count: the
+    # row lock makes the next wait for this one instead of overwriting it with a stale count.
+    query = (
+        select(Question)
+        .where(
+            Question.community_id == ctx.community_id,
+            Question.thread_ref == message.place.thread_id,
+        )
+        .with_for_update()
     )
     question = (await ctx.session.exec(query)).first()
     if question is None or ctx.member is None:

@@ -104,12 +104,21 @@ class BotProcess:
             return int(found.group(1)) if found else 0
 
         self.port = await wait_until(listening, STARTUP_SECONDS, f"{self.name} to listen")
+        assert (await self.health())["ok"]
+        return self
+
+    async def health(self) -> dict[str, Any]:
         async with (
             aiohttp.ClientSession() as session,
             session.get(f"http://127.0.0.1:{self.port}/healthz") as response,
         ):
             assert response.status == 200, await response.text()
-        return self
+            health: dict[str, Any] = await response.json()
+            return health
+
+    async def handled(self, kind: str) -> int:
+        """Return how many listener runs of `kind` this process has finished after their ack."""
+        return int((await self.health())["handled"].get(kind, 0))
 
     async def kill(self) -> None:
         """`kill -9`: no cleanup, no goodbye, open transactions left to the server."""
@@ -191,6 +200,10 @@ class Fleet:
         """Return how often each outbox key was recorded as delivered, over every process."""
         return sum((p.delivered() for p in self.processes), Counter())
 
+    def tracebacks(self) -> list[str]:
+        """Return the logs of processes that logged an exception."""
+        return [p.log() for p in self.processes if "Traceback" in p.log()]
+
     async def close(self) -> None:
         for workspace in self._workspaces:
             await workspace.close()
@@ -209,8 +222,10 @@ async def slack_fleet(database_url: str, directory: Path) -> AsyncIterator[Fleet
 
 
 @contextlib.asynccontextmanager
-async def slack_chat(database_url: str, ago: timedelta = timedelta(0)) -> AsyncIterator[Chat]:
-    """Yield a chat in the Slack workspace, run in this process on a clock set `ago` back.
+async def slack_chat(
+    database_url: str, ago: timedelta = timedelta(0), team_id: str = TEAM_ID
+) -> AsyncIterator[Chat]:
+    """Yield a chat in a Slack workspace, run in this process on a clock set `ago` back.
 
     The app is never started: what it queues and the timers it sets are left to the processes.
     Set `chat.app.clock.offset` to prepare each part at its own moment in the past.
@@ -218,7 +233,7 @@ async def slack_chat(database_url: str, ago: timedelta = timedelta(0)) -> AsyncI
     app = App(Settings(database_url=database_url), clock=Clock(-ago))
     platform = LocalPlatform(platform="memory")
     app.add_adapter(platform)
-    chat = Chat(app, platform, Community("slack", TEAM_ID, TEAM_NAME))
+    chat = Chat(app, platform, Community("slack", team_id, TEAM_NAME))
     chat.admins = {"U0ADMIN"}
     try:
         yield chat
