@@ -115,7 +115,7 @@ async def test_two_processes_run_each_due_timer_once_and_deliver_each_message_on
     async with slack_fleet(postgres_url, tmp_path) as fleet:
         # A slow Slack and a short lease: a batch outlives the lease it was claimed with.
         fleet.api.delays["chat.postMessage"] = 0.2
-        processes = await start_together(fleet, "a", "b", CROWDMENTOR_DELIVERY__LEASE_SECONDS="1")
+        await start_together(fleet, "a", "b", CROWDMENTOR_DELIVERY__LEASE_SECONDS="1")
         await wait_until(lambda: set(due) <= set(fleet.timers_ran()), what="every due timer")
         rows = await wait_until(lambda: all_sent(postgres_url), within=30, what="every message")
 
@@ -125,9 +125,6 @@ async def test_two_processes_run_each_due_timer_once_and_deliver_each_message_on
         assert fleet.delivered() == Counter(r.key for r in rows)
         assert len(fleet.api.called("chat.postMessage")) == sum(r.kind != "update" for r in rows)
         assert fleet.tracebacks() == []
-        print(  # the split of the work, for whoever reads the test output
-            {p.name: (sum(p.timers_ran().values()), sum(p.delivered().values())) for p in processes}
-        )
 
     # What each timer did happened once.
     assert await count_rows(postgres_url, PairRound) == 1
@@ -244,6 +241,8 @@ async def test_a_conversation_spread_over_two_instances_ends_as_on_one(
         spread = await converse(fleet, [on_a, on_b, on_a, on_b, on_a, on_b, on_b], "C0SPREAD")
         single = await converse(fleet, [alone] * 7, "C0SINGLE")
         assert fleet.tracebacks() == []
+        # B really served its share: the submission, a retried reply, replies and the press.
+        assert [await b.handled(k) for k in ("view_submission", "message", "action")] == [1, 3, 1]
 
     assert spread == single
     _, status, reply_count, replies = spread["question"]
