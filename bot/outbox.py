@@ -104,13 +104,14 @@ async def naming(session: AsyncSession, person: Member) -> list[OutboxMessage]:
 async def forget_member(session: AsyncSession, person: Member) -> int:
     """Delete what waits for or names a member, and strip them from what was already sent.
 
-    A sent message to a channel or a group stays as a bare platform reference (its text was
-    blanked on delivery) because later messages to the others thread under it. Return how many
-    messages were deleted.
+    A sent channel message stays as a bare platform reference (its text was blanked on delivery)
+    because others' replies thread under it; a conversation with the member (direct or group,
+    whose id may name them) goes. Return how many messages were deleted.
     """
     gone: set[str] = set()
     for row in await naming(session, person):
-        if row.status == OutboxStatus.SENT and row.kind != DeliveryKind.DIRECT:
+        conversation = row.kind in (DeliveryKind.DIRECT, DeliveryKind.GROUP)
+        if row.status == OutboxStatus.SENT and not conversation:
             others = [r for r in row.recipient_ids.split(",") if r and r != person.external_id]
             row.recipient_ids = ",".join(others)
             row.thread_title = ""
@@ -121,13 +122,13 @@ async def forget_member(session: AsyncSession, person: Member) -> int:
             gone.add(row.key)
             await session.delete(row)
     deleted = len(gone)
-    # A message waiting for a deleted parent would wait forever.
+    # Follow-ups went to the same conversation, or would wait for it forever: they go too (the
+    # delivery worker gives up on any queued later).
     while gone:
         orphans = await session.exec(
             select(OutboxMessage).where(
                 OutboxMessage.community_id == person.community_id,
                 col(OutboxMessage.parent_key).in_(gone),
-                OutboxMessage.status != OutboxStatus.SENT,
             )
         )
         gone = set()

@@ -588,7 +588,8 @@ async def export_questions(ctx: Context, person: Member) -> dict[str, Any]:
             for q in asked
         ],
         "replies_written": [
-            {"question": number, "at": reply.created_at.isoformat()} for reply, number in replied
+            {"question": number, "message": reply.message_ref, "at": reply.created_at.isoformat()}
+            for reply, number in replied
         ],
         "credited_as_helpful_on": list(helped),
         "marked_resolved": [{"question": number, "at": _iso(at)} for number, at in resolved],
