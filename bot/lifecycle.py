@@ -42,6 +42,13 @@ async def community_removed(services: Services, community: CommunityRef) -> None
         uow.after_commit(lambda: services.runtime.arm_timer(timer_id, due))
 
 
+async def community_returned(services: Services, community: CommunityRef) -> None:
+    """Keep a community that came back (reinstall, re-invite) before its data was deleted."""
+    async with services.database.unit_of_work() as uow:
+        # Finding the row clears the removal mark; the purge timer then finds nothing to do.
+        await community_for(uow.session, community, services.clock.now())
+
+
 @on_timer(PURGE_TIMER)
 async def purge(ctx: Context, timer: Timer) -> None:
     """Delete everything a removed community left behind (foreign keys cascade)."""

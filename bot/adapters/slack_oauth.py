@@ -19,8 +19,10 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from bot.adapters.slack_inbound import PLATFORM
 from bot.adapters.slack_manifest import BOT_SCOPES, OAUTH_REDIRECT_PATH
 from bot.app import App
+from bot.events import Community
 from bot.store.slack_installations import Installation as StoredInstallation
 from bot.store.slack_installations import InstallationRepository, TokenSeal
 
@@ -78,8 +80,9 @@ def _bot(row: StoredInstallation) -> Bot:
 class DatabaseInstallationStore(AsyncInstallationStore):
     """Bolt's installation store, backed by our database (bot installations only)."""
 
-    def __init__(self, repository: InstallationRepository) -> None:
+    def __init__(self, repository: InstallationRepository, app: App) -> None:
         self.repository = repository
+        self.app = app
 
     @property
     def logger(self) -> logging.Logger:
@@ -90,6 +93,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         """Store the bot part of a finished installation."""
         await self.async_save_bot(installation.to_bot())
         log.info("installed in workspace %s", installation.team_id)
+        if installation.team_id:
+            # A reinstall within the grace period after an uninstall keeps the workspace's data.
+            await self.app.dispatcher.community_returned(
+                Community(PLATFORM, installation.team_id, installation.team_name or "")
+            )
         # The installer's user token is never requested, so nothing else needs keeping.
         del installation
 
@@ -179,7 +187,7 @@ class SlackOAuth:
         assert settings.slack_client_secret
         secret = settings.slack_client_secret.get_secret_value()
         self.repository = InstallationRepository(app.database, TokenSeal(secret))
-        self.installation_store = DatabaseInstallationStore(self.repository)
+        self.installation_store = DatabaseInstallationStore(self.repository, app)
         self.settings = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=secret,

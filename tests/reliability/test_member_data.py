@@ -16,6 +16,7 @@ import bot.store.pairing_models
 import bot.store.tag_models  # noqa: F401  (registers the tables on the metadata)
 from bot.replies import reply_from_json
 from bot.store.models import SlackInstallation
+from tests.reliability._database_scan import everything, live_columns, mentions_of
 
 ADA = "adalovelace"  # platform id and display name both; distinctive enough to search for
 
@@ -157,38 +158,12 @@ SQLITE_SEARCH_INDEX = {
 }
 
 
-async def live_columns(chat) -> dict[str, set[str]]:
-    def read(connection):
-        inspector = inspect(connection)
-        return {
-            table: {column["name"] for column in inspector.get_columns(table)}
-            for table in inspector.get_table_names()
-        }
-
-    async with chat.app.database.engine.connect() as connection:
-        return await connection.run_sync(read)
-
-
 async def linked_rows(chat, table: str, where: str, member: int) -> list[dict]:
     """Rows of a table linked to a member, read through the models' types (aware datetimes)."""
     model = SQLModel.metadata.tables[table]
     query = select(model).where(text(where)).params(m=member, ext=ADA)
     async with chat.app.database.engine.connect() as connection:
         return [dict(row._mapping) for row in await connection.execute(query)]
-
-
-async def everything(chat) -> dict[str, list[str]]:
-    """Every row of every table, each as one string of all its values."""
-    dump: dict[str, list[str]] = {}
-    async with chat.app.database.engine.connect() as connection:
-        for table in await live_columns(chat):
-            rows = await connection.execute(text(f"SELECT * FROM {table}"))
-            dump[table] = [" | ".join(str(value) for value in row) for row in rows]
-    return dump
-
-
-def mentions_of(dump: dict[str, list[str]], needle: str) -> list[str]:
-    return [f"{table}: {row}" for table, rows in dump.items() for row in rows if needle in row]
 
 
 def leaves(data: object) -> set:
@@ -263,7 +238,7 @@ async def give_ada_data_in_every_table(chat) -> None:
 
 
 async def test_every_table_and_column_is_classified_for_export_and_forget(chat):
-    live = await live_columns(chat)
+    live = await live_columns(chat.app.database)
 
     tables = set(live) - SQLITE_SEARCH_INDEX
     assert tables == set(COVERAGE) | NOT_MEMBER_DATA, "classify new tables in COVERAGE"
@@ -313,7 +288,7 @@ async def test_export_carries_every_value_held_about_the_member(chat):
 async def test_forget_leaves_no_trace_of_the_member_anywhere(chat):
     await give_ada_data_in_every_table(chat)
     ada = await member_row_id(chat, ADA)
-    before = mentions_of(await everything(chat), ADA)
+    before = mentions_of(await everything(chat.app.database), ADA)
     # The scan does find her: her row, messages naming her, the installation she made.
     assert {row.split(":")[0] for row in before} == {"members", "outbox", "slack_installations"}
 
@@ -321,7 +296,7 @@ async def test_forget_leaves_no_trace_of_the_member_anywhere(chat):
     done = await chat.press("privacy.forget", confirm.buttons[0].value, as_=ADA)
 
     assert "your data is deleted" in done.plain()
-    dump = await everything(chat)
+    dump = await everything(chat.app.database)
     assert mentions_of(dump, ADA) == []
     for table, (links, _) in COVERAGE.items():
         for each in links:
