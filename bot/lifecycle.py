@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col
 
 from bot.context import Context, Services
@@ -45,8 +45,15 @@ async def community_removed(services: Services, community: CommunityRef) -> None
 async def community_returned(services: Services, community: CommunityRef) -> None:
     """Keep a community that came back (reinstall, re-invite) before its data was deleted."""
     async with services.database.unit_of_work() as uow:
-        # Finding the row clears the removal mark; the purge timer then finds nothing to do.
-        await community_for(uow.session, community, services.clock.now())
+        # Clearing the mark is enough: the purge timer then finds nothing to do.
+        await uow.session.exec(  # type: ignore[call-overload]
+            update(Community)
+            .where(
+                col(Community.platform) == community.platform,
+                col(Community.external_id) == community.external_id,
+            )
+            .values(removed_at=None)
+        )
 
 
 @on_timer(PURGE_TIMER)
