@@ -14,10 +14,12 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_inbound import PLATFORM
 from bot.adapters.slack_manifest import BOT_SCOPES, OAUTH_REDIRECT_PATH
@@ -27,6 +29,10 @@ from bot.store.slack_installations import Installation as StoredInstallation
 from bot.store.slack_installations import InstallationRepository, TokenSeal
 
 log = logging.getLogger(__name__)
+# The OAuth exchange carries the code, the state and the new bot token, and bolt and slack_sdk
+# dump requests and responses at DEBUG: the exchange logs through a logger that never does.
+exchange_log = logging.getLogger(f"{__name__}.exchange")
+exchange_log.setLevel(logging.INFO)
 
 INSTALL_PATH = "/slack/install"
 # Bolt's default, and what Slack's docs suggest: an install must finish within 10 minutes.
@@ -200,10 +206,16 @@ class SlackOAuth:
             redirect_uri_path=OAUTH_REDIRECT_PATH,
         )
         self.base_url = base_url
+        self.api_url = settings.slack_api_url
 
     def bolt_options(self) -> dict[str, Any]:
         """Return the AsyncApp arguments for OAuth."""
-        return {"oauth_settings": self.settings, "installation_store_bot_only": True}
+        flow = AsyncOAuthFlow(
+            client=AsyncWebClient(base_url=self.api_url, logger=exchange_log),
+            logger=exchange_log,
+            settings=self.settings,
+        )
+        return {"oauth_flow": flow, "installation_store_bot_only": True}
 
     async def bot_token(self, team_id: str) -> str | None:
         """Return a workspace's bot token, or None when it is not installed."""
