@@ -15,6 +15,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot import outbox
+from bot.adapters.base import DeliveryKind
 from bot.context import Context
 from bot.errors import PermissionDeniedError
 from bot.registry import action, command, on_export, on_forget
@@ -148,7 +149,10 @@ async def export_messages(ctx: Context, person: Member) -> list[dict[str, Any]]:
         {
             "kind": row.kind,
             "status": row.status,
-            "conversation": row.platform_channel_id or row.channel_id,
+            # Only their own DM: a group's conversation id can name the others in it.
+            "conversation": (row.platform_channel_id or row.channel_id)
+            if row.kind == DeliveryKind.DIRECT
+            else None,
             "queued_at": row.created_at.isoformat(),
             "sent_at": row.sent_at.isoformat() if row.sent_at else None,
             "text": reply_from_json(row.payload).plain() if row.payload else None,
