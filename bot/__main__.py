@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # In the console, log lines would interleave with the chat: only warnings, unless asked.
     quiet_console = command == "console" or (command == "run" and not _platforms(settings))
     chosen = os.environ.get("LOG_LEVEL") or ("WARNING" if quiet_console else settings.log_level)
-    setup_logging(chosen)
+    setup_logging(chosen, secrets=settings.secret_values())
     try:
         if command == "console":
             return asyncio.run(_console(settings, args.user, args.channel, args.execute))

@@ -38,6 +38,10 @@ BACKOFF_MAX_SECONDS = 15 * 60
 PARENT_WAIT = timedelta(seconds=2)
 
 
+class ParentGoneError(LookupError):
+    """A message's parent was deleted or given up on, so it can never be placed."""
+
+
 def backoff(attempt: int) -> float:
     """Return seconds to wait before retry number `attempt` (1-based), with jitter."""
     delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
@@ -143,13 +147,18 @@ class DeliveryWorker:
     async def _resolve_parent(
         self, row: OutboxMessage, session: object
     ) -> tuple[str | None, str | None, str | None] | None:
-        """Return the parent's (message, thread, channel), or None while it is not delivered."""
+        """Return the parent's (message, thread, channel), or None while it is not delivered.
+
+        Raise `ParentGoneError` when it never will be (forgotten with its member, or given up on).
+        """
         assert row.parent_key is not None
         query = select(OutboxMessage).where(
             OutboxMessage.community_id == row.community_id, OutboxMessage.key == row.parent_key
         )
         parent = (await session.exec(query)).first()  # type: ignore[attr-defined]
-        if parent is None or parent.status != OutboxStatus.SENT:
+        if parent is None or parent.status == OutboxStatus.FAILED:
+            raise ParentGoneError(row.parent_key)
+        if parent.status != OutboxStatus.SENT:
             return None
         return (
             parent.platform_ref,
@@ -162,8 +171,13 @@ class DeliveryWorker:
             adapter = self.adapters[community.platform]
             thread_ref, update_ref, channel_id = row.thread_ref, row.update_ref, row.channel_id
             if row.parent_key:
-                async with self.database.unit_of_work() as uow:
-                    refs = await self._resolve_parent(row, uow.session)
+                try:
+                    async with self.database.unit_of_work() as uow:
+                        refs = await self._resolve_parent(row, uow.session)
+                except ParentGoneError:
+                    # Waiting would be forever: a thread reply has nowhere to go without its post.
+                    await self._failed(row, "its parent message is gone", None, permanent=True)
+                    return 0
                 if refs is None:
                     await self._postpone(row, PARENT_WAIT, "waiting for its parent message")
                     return 0

@@ -11,7 +11,7 @@ from bot.args import coerce_options, parse_text
 from bot.context import Context, Services
 from bot.errors import PermissionDeniedError, UserError
 from bot.events import ButtonPress, Community, FormSubmission, Invocation, ThreadMessage
-from bot.lifecycle import community_removed
+from bot.lifecycle import community_removed, community_returned
 from bot.logs import invocation_scope
 from bot.registry import Access, CommandSpec
 from bot.replies import Code, Reply, Rich, rich
@@ -155,6 +155,11 @@ class Dispatcher:
         """Schedule a community's data for deletion (uninstall, guild removal)."""
         await community_removed(self.services, community)
         log.info("community %s:%s removed", community.platform, community.external_id)
+
+    async def community_returned(self, community: Community) -> None:
+        """Cancel a pending deletion: the bot was installed or invited again."""
+        await community_returned(self.services, community)
+        log.info("community %s:%s is back", community.platform, community.external_id)
 
     # ---- shared machinery ------------------------------------------------------------------
 

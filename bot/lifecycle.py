@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col
 
 from bot.context import Context, Services
@@ -40,6 +40,20 @@ async def community_removed(services: Services, community: CommunityRef) -> None
         timer_id = timer.id
         assert timer_id is not None
         uow.after_commit(lambda: services.runtime.arm_timer(timer_id, due))
+
+
+async def community_returned(services: Services, community: CommunityRef) -> None:
+    """Keep a community that came back (reinstall, re-invite) before its data was deleted."""
+    async with services.database.unit_of_work() as uow:
+        # Clearing the mark is enough: the purge timer then finds nothing to do.
+        await uow.session.exec(  # type: ignore[call-overload]
+            update(Community)
+            .where(
+                col(Community.platform) == community.platform,
+                col(Community.external_id) == community.external_id,
+            )
+            .values(removed_at=None)
+        )
 
 
 @on_timer(PURGE_TIMER)

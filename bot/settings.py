@@ -13,6 +13,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///data/crowdmentor.db"
 
@@ -109,6 +111,25 @@ class Settings(BaseSettings):
         """Read init arguments, then the environment, then the TOML defaults."""
         toml = TomlConfigSettingsSource(settings_cls, toml_file=default_config_path())
         return (init_settings, env_settings, toml)
+
+    def secret_values(self) -> list[str]:
+        """Return every configured secret: tokens, signing and client secrets, the DB password."""
+        secrets = [
+            value.get_secret_value()
+            for value in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.slack_client_secret,
+                self.discord_token,
+            )
+            if value is not None
+        ]
+        try:
+            password = make_url(self.database_url).password
+        except ArgumentError:  # a malformed URL is reported when the database is opened
+            password = None
+        return [*secrets, *([str(password)] if password else [])]
 
     def model_post_init(self, context: Any, /) -> None:
         """Treat an empty DATABASE_URL (as in example.env) as unset."""

@@ -179,6 +179,10 @@ def make_client(adapter: DiscordAdapter, shards: int | str | None) -> discord.Cl
             """Schedule the community's data for deletion."""
             await adapter.on_guild_remove(guild)
 
+        async def on_guild_join(self, guild: discord.Guild) -> None:
+            """Keep the community's data if it was waiting for deletion."""
+            await adapter.on_guild_join(guild)
+
     options: dict[str, Any] = {
         "intents": intents(),
         # Belt and braces: every message names its own allowed mentions too.
@@ -293,6 +297,12 @@ class DiscordAdapter:
         community = community_of(guild.id, guild)
         assert community is not None
         await self.app.dispatcher.community_removed(community)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Cancel the deletion of a guild that invited the bot back within the grace period."""
+        community = community_of(guild.id, guild)
+        assert community is not None
+        await self.app.dispatcher.community_returned(community)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError

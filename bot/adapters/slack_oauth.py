@@ -14,17 +14,25 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack_inbound import PLATFORM
 from bot.adapters.slack_manifest import BOT_SCOPES, OAUTH_REDIRECT_PATH
 from bot.app import App
+from bot.events import Community
 from bot.store.slack_installations import Installation as StoredInstallation
 from bot.store.slack_installations import InstallationRepository, TokenSeal
 
 log = logging.getLogger(__name__)
+# The OAuth exchange carries the code, the state and the new bot token, and bolt and slack_sdk
+# dump requests and responses at DEBUG: the exchange logs through a logger that never does.
+exchange_log = logging.getLogger(f"{__name__}.exchange")
+exchange_log.setLevel(logging.INFO)
 
 INSTALL_PATH = "/slack/install"
 # Bolt's default, and what Slack's docs suggest: an install must finish within 10 minutes.
@@ -78,8 +86,9 @@ def _bot(row: StoredInstallation) -> Bot:
 class DatabaseInstallationStore(AsyncInstallationStore):
     """Bolt's installation store, backed by our database (bot installations only)."""
 
-    def __init__(self, repository: InstallationRepository) -> None:
+    def __init__(self, repository: InstallationRepository, app: App) -> None:
         self.repository = repository
+        self.app = app
 
     @property
     def logger(self) -> logging.Logger:
@@ -90,6 +99,11 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         """Store the bot part of a finished installation."""
         await self.async_save_bot(installation.to_bot())
         log.info("installed in workspace %s", installation.team_id)
+        if installation.team_id:
+            # A reinstall within the grace period after an uninstall keeps the workspace's data.
+            await self.app.dispatcher.community_returned(
+                Community(PLATFORM, installation.team_id, installation.team_name or "")
+            )
         # The installer's user token is never requested, so nothing else needs keeping.
         del installation
 
@@ -179,7 +193,7 @@ class SlackOAuth:
         assert settings.slack_client_secret
         secret = settings.slack_client_secret.get_secret_value()
         self.repository = InstallationRepository(app.database, TokenSeal(secret))
-        self.installation_store = DatabaseInstallationStore(self.repository)
+        self.installation_store = DatabaseInstallationStore(self.repository, app)
         self.settings = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=secret,
@@ -192,10 +206,16 @@ class SlackOAuth:
             redirect_uri_path=OAUTH_REDIRECT_PATH,
         )
         self.base_url = base_url
+        self.api_url = settings.slack_api_url
 
     def bolt_options(self) -> dict[str, Any]:
         """Return the AsyncApp arguments for OAuth."""
-        return {"oauth_settings": self.settings, "installation_store_bot_only": True}
+        flow = AsyncOAuthFlow(
+            client=AsyncWebClient(base_url=self.api_url, logger=exchange_log),
+            logger=exchange_log,
+            settings=self.settings,
+        )
+        return {"oauth_flow": flow, "installation_store_bot_only": True}
 
     async def bot_token(self, team_id: str) -> str | None:
         """Return a workspace's bot token, or None when it is not installed."""

@@ -559,7 +559,12 @@ async def export_member(ctx: Context, person: Member) -> dict[str, Any]:
         .where(PairAvoid.member_id == person.id)
     )
     rounds = await ctx.session.exec(
-        select(PairRound.round_key, PairGroupMember.outcome, PairGroup.reasons)
+        select(
+            PairRound.round_key,
+            PairGroupMember.outcome,
+            PairGroupMember.answered_at,
+            PairGroup.reasons,
+        )
         .join(PairGroup, col(PairGroup.round_id) == col(PairRound.id))
         .join(PairGroupMember, col(PairGroupMember.group_id) == col(PairGroup.id))
         .where(PairGroupMember.member_id == person.id)
@@ -575,7 +580,15 @@ async def export_member(ctx: Context, person: Member) -> dict[str, Any]:
     return {
         "profile": profile,
         "do_not_pair_with": sorted(avoided.all()),
-        "rounds": [{"round": k, "check_in": o, "why_matched": r} for k, o, r in rounds.all()],
+        "rounds": [
+            {
+                "round": key,
+                "check_in": outcome,
+                "answered_at": answered.isoformat() if answered else None,
+                "why_matched": reasons,
+            }
+            for key, outcome, answered, reasons in rounds.all()
+        ],
     }
 
 
@@ -588,6 +601,13 @@ class _Profile:
     work_start_minute: int | None
     work_end_minute: int | None
     career_stage: int | None
+    skip_next: bool
+    # The fairness ledger is about them too.
+    sat_out: int
+    trios: int
+    repeats: int
+    no_shows: int
+    ignored_checkins: int
 
     @classmethod
     def of(cls, row: PairMember) -> _Profile:

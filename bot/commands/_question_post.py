@@ -6,6 +6,7 @@ import dataclasses
 
 from sqlmodel import col, select
 
+from bot import outbox
 from bot.adapters.base import DeliveryKind
 from bot.commands._people import mention
 from bot.context import Context
@@ -18,9 +19,17 @@ from bot.replies import (
     Rich,
     Section,
     Visibility,
+    reply_to_json,
     rich,
 )
-from bot.store.models import Member, Question, QuestionStatus, QuestionTopic, Topic
+from bot.store.models import (
+    Member,
+    OutboxStatus,
+    Question,
+    QuestionStatus,
+    QuestionTopic,
+    Topic,
+)
 
 RESOLVE_ACTION = "question.resolve"
 HELPED_ACTION = "question.helped"
@@ -95,6 +104,26 @@ async def refresh_post(ctx: Context, question: Question) -> None:
         f"question:{question.id}:update:{version}",
         DeliveryKind.UPDATE,
         await render_post(ctx, question),
+        channel_id=question.channel_id,
+        update_ref=question.post_ref,
+        parent_key=None if question.post_ref else post_key(question),
+        handle=handle(question),
+    )
+
+
+async def show_asker_forgotten(ctx: Context, question: Question) -> None:
+    """Re-render a question's post without its (forgotten) asker, sent yet or not."""
+    post = await outbox.find(ctx.session, ctx.community_id, post_key(question))
+    reply = await render_post(ctx, question)
+    if post is not None and post.status != OutboxStatus.SENT:
+        post.payload = reply_to_json(reply)
+        post.member_id = None
+        ctx.session.add(post)
+        return
+    await ctx.send(
+        f"question:{question.id}:update:asker-forgotten",
+        DeliveryKind.UPDATE,
+        reply,
         channel_id=question.channel_id,
         update_ref=question.post_ref,
         parent_key=None if question.post_ref else post_key(question),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -20,6 +20,7 @@ from bot.commands._question_post import (
     refresh_post,
     render_post,
     say_in_thread,
+    show_asker_forgotten,
     topics_of,
 )
 from bot.context import Context
@@ -566,6 +567,13 @@ async def export_questions(ctx: Context, person: Member) -> dict[str, Any]:
     helped = (
         await ctx.session.exec(select(Question.number).where(Question.helped_by_id == person.id))
     ).all()
+    resolved = (
+        await ctx.session.exec(
+            select(Question.number, Question.resolved_at).where(
+                Question.resolved_by_id == person.id
+            )
+        )
+    ).all()
     return {
         "questions_asked": [
             {
@@ -576,32 +584,52 @@ async def export_questions(ctx: Context, person: Member) -> dict[str, Any]:
                 "context": q.context,
                 "topics": await topics_of(ctx, q),
                 "asked_at": q.created_at.isoformat(),
+                "channel": q.channel_id,
+                "posted_at": _iso(q.posted_at),
+                "nudged_at": _iso(q.nudged_at),
+                "resolved_at": _iso(q.resolved_at),
+                "closed_at": _iso(q.closed_at),
+                "last_activity_at": q.last_activity_at.isoformat(),
                 "replies": q.reply_count,
             }
             for q in asked
         ],
         "replies_written": [
-            {"question": number, "at": reply.created_at.isoformat()} for reply, number in replied
+            {"question": number, "message": reply.message_ref, "at": reply.created_at.isoformat()}
+            for reply, number in replied
         ],
         "credited_as_helpful_on": list(helped),
+        "marked_resolved": [{"question": number, "at": _iso(at)} for number, at in resolved],
     }
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 @on_forget("questions")
 async def forget_questions(ctx: Context, person: Member) -> dict[str, int]:
-    """Delete the questions a member asked (with their timers) and unlink their replies."""
-    asked = list(
-        (await ctx.session.exec(select(Question.id).where(Question.asker_id == person.id))).all()
-    )
-    if asked:
+    """Delete a member's drafts, and take their name off posted questions, replies and credits.
+
+    A posted question is public in its channel and others' answers, credits and pings hang
+    from it, so it stays, from "a former member"; a draft was never seen by anyone and goes.
+    """
+    asked = (await ctx.session.exec(select(Question).where(Question.asker_id == person.id))).all()
+    drafts = [q.id for q in asked if q.number is None]
+    if drafts:
         await ctx.session.exec(  # type: ignore[call-overload]
             delete(Timer).where(
                 col(Timer.community_id) == ctx.community_id,
                 col(Timer.kind).startswith("question."),
-                col(Timer.subject_id).in_(asked),
+                col(Timer.subject_id).in_(drafts),
             )
         )
-        await ctx.session.exec(delete(Question).where(col(Question.id).in_(asked)))  # type: ignore[call-overload]
+        await ctx.session.exec(delete(Question).where(col(Question.id).in_(drafts)))  # type: ignore[call-overload]
+    posted = [q for q in asked if q.number is not None]
+    for question in posted:
+        question.asker_id = None
+        ctx.session.add(question)
+        await show_asker_forgotten(ctx, question)
     replies = await ctx.session.exec(  # type: ignore[call-overload]
         update(QuestionReply)
         .where(col(QuestionReply.author_id) == person.id)
@@ -611,4 +639,8 @@ async def forget_questions(ctx: Context, person: Member) -> dict[str, int]:
         await ctx.session.exec(  # type: ignore[call-overload]
             update(Question).where(col(column) == person.id).values({column: None})
         )
-    return {"questions deleted": len(asked), "replies unlinked": replies.rowcount}
+    return {
+        "drafts deleted": len(drafts),
+        "questions made anonymous": len(posted),
+        "replies unlinked": replies.rowcount,
+    }

@@ -34,7 +34,7 @@ from bot.registry import (
 from bot.replies import Bold, Button, ButtonStyle, Code, Italic, Mention, Reply, Rich, Section, rich
 from bot.store.models import Member, Timer, Topic
 from bot.store.repositories import topic_ids
-from bot.store.tag_models import MemberTag, TagAsk, TagProfile
+from bot.store.tag_models import NEVER, MemberTag, TagAsk, TagProfile
 from bot.text import defuse_mass_mentions
 
 ASKME = group("askme", summary="Say what you're happy to be asked about, and how often")
@@ -467,6 +467,9 @@ async def export_tags(ctx: Context, person: Member) -> dict[str, Any]:
                 "note": tag.note,
                 "added_at": tag.created_at.isoformat(),
                 "confirmed_at": tag.confirmed_at.isoformat(),
+                "still_happy_asked_at": tag.confirm_asked_at.isoformat()
+                if tag.confirm_asked_at
+                else None,
                 "dormant": tag.dormant,
             }
             for tag, slug in await _my_tags(ctx, person)
@@ -476,6 +479,9 @@ async def export_tags(ctx: Context, person: Member) -> dict[str, Any]:
             if availability and availability.paused_until
             else None,
             "weekly_limit": tags.cap_of(availability),
+            "last_asked_at": availability.last_asked_at.isoformat()
+            if availability and availability.last_asked_at != NEVER
+            else None,
         },
         "times_asked": [
             {"kind": a.kind, "question_id": a.question_id, "at": a.created_at.isoformat()}

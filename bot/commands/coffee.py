@@ -328,6 +328,7 @@ async def export_member(ctx: Context, person: Member) -> list[dict[str, Any]]:
                 if not sent or request.status != CoffeeStatus.NOT_NOW
                 else "not available",
                 "at": request.created_at.isoformat(),
+                "answered_at": request.answered_at.isoformat() if request.answered_at else None,
             }
         )
     return out

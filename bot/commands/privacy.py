@@ -1,8 +1,9 @@
 """`/crowdmentor export` and `/crowdmentor forget`: a member's data, to take or to delete.
 
 Each capability declares what it holds about a member with `@on_export` and how to delete it with
-`@on_forget`; this module gathers them, and removes the member row last (its foreign keys cascade
-to anything a capability forgot to name, and a test checks every table that points at members).
+`@on_forget`; this module gathers them, then clears the outbox of messages naming the member (last,
+because capabilities re-queue what others still need), and removes the member row (its foreign
+keys cascade to anything a capability forgot to name; tests check every table and column).
 """
 
 from __future__ import annotations
@@ -10,14 +11,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
+from bot import outbox
+from bot.adapters.base import DeliveryKind
 from bot.context import Context
 from bot.errors import PermissionDeniedError
 from bot.registry import action, command, on_export, on_forget
-from bot.replies import Attachment, Bold, Button, ButtonStyle, Reply, Section, rich
-from bot.store.models import CommunityRole, Member, OutboxMessage
+from bot.replies import (
+    Attachment,
+    Bold,
+    Button,
+    ButtonStyle,
+    Reply,
+    Section,
+    reply_from_json,
+    rich,
+)
+from bot.store.models import CommunityRole, Member, SlackInstallation
 
 FORGET_ACTION = "privacy.forget"
 KEEP_ACTION = "privacy.keep"
@@ -49,9 +61,10 @@ async def forget(ctx: Context) -> Reply:
     assert ctx.member is not None
     return Reply(
         text=rich(
-            "This deletes everything crowdmentor holds about you here: your questions (their "
-            "threads stay on the platform), your topic tags and coffee requests, your pairing "
-            "profile and history, your roles, and your name on replies and credits. "
+            "This deletes everything crowdmentor holds about you here: your topic tags and "
+            "coffee requests, your pairing profile and history, your roles, your drafts, the "
+            "messages waiting for you, and your name on questions, replies and credits (posted "
+            'questions stay, from "a former member", so their answers keep helping others). '
             "It can't be undone. ",
             Bold("Delete my data?"),
         ),
@@ -77,6 +90,7 @@ async def forget_confirmed(ctx: Context, value: str) -> Reply:
     counts: dict[str, int] = {}
     for spec in ctx.registry.hooks_of("forget"):
         counts.update(await spec.handler(ctx, ctx.member))
+    counts["messages"] = await outbox.forget_member(ctx.session, ctx.member)
     await ctx.session.delete(ctx.member)
     summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing else"
     return Reply(
@@ -87,9 +101,12 @@ async def forget_confirmed(ctx: Context, value: str) -> Reply:
 
 @on_export("profile")
 async def export_profile(ctx: Context, person: Member) -> dict[str, Any]:
-    """Return the member row and the roles granted to them."""
+    """Return the member row, the roles granted to them and the installs they made."""
     roles = await ctx.session.exec(
         select(CommunityRole.role).where(CommunityRole.member_id == person.id)
+    )
+    installs = await ctx.session.exec(
+        select(SlackInstallation.installed_at).where(*_installed_by(ctx, person))
     )
     return {
         "platform_user_id": person.external_id,
@@ -97,18 +114,48 @@ async def export_profile(ctx: Context, person: Member) -> dict[str, Any]:
         "first_seen": person.created_at.isoformat(),
         "last_seen": person.last_seen_at.isoformat(),
         "roles": sorted(roles.all()),
+        "installed_crowdmentor_at": [at.isoformat() for at in installs.all()],
     }
 
 
 @on_forget("profile")
 async def forget_profile(ctx: Context, person: Member) -> dict[str, int]:
-    """Delete the member's roles and the messages queued about them."""
+    """Delete the member's roles and their name on the workspace's installation."""
     roles = await ctx.session.exec(  # type: ignore[call-overload]
         delete(CommunityRole).where(col(CommunityRole.member_id) == person.id)
     )
-    # Sent messages keep no text (the worker blanks it), only where they went; still, they
-    # were about this person, so they go too.
-    messages = await ctx.session.exec(  # type: ignore[call-overload]
-        delete(OutboxMessage).where(col(OutboxMessage.member_id) == person.id)
+    # The installation itself belongs to the workspace and keeps working without a name on it.
+    await ctx.session.exec(  # type: ignore[call-overload]
+        update(SlackInstallation).where(*_installed_by(ctx, person)).values(installer_user_id="")
     )
-    return {"roles": roles.rowcount, "queued messages": messages.rowcount}
+    return {"roles": roles.rowcount}
+
+
+def _installed_by(ctx: Context, person: Member) -> tuple[Any, ...]:
+    """Select the installation of this community made by the member (only Slack has them)."""
+    return (
+        col(SlackInstallation.team_id) == ctx.community.external_id,
+        col(SlackInstallation.installer_user_id) == person.external_id,
+    )
+
+
+@on_export("messages")
+async def export_messages(ctx: Context, person: Member) -> list[dict[str, Any]]:
+    """Return the messages queued or sent to, about or naming the member.
+
+    Text is there only while a message waits: once delivered it lives on the platform alone.
+    """
+    return [
+        {
+            "kind": row.kind,
+            "status": row.status,
+            # Only their own DM: a group's conversation id can name the others in it.
+            "conversation": (row.platform_channel_id or row.channel_id)
+            if row.kind == DeliveryKind.DIRECT
+            else None,
+            "queued_at": row.created_at.isoformat(),
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "text": reply_from_json(row.payload).plain() if row.payload else None,
+        }
+        for row in await outbox.naming(ctx.session, person)
+    ]

@@ -70,13 +70,16 @@ class Database:
         self.url = url
         self._async_url = async_url(url)
         self.is_sqlite = self._async_url.get_backend_name() == "sqlite"
+        # Statement parameters hold OAuth states, sealed tokens and members' words: never put
+        # them in logs or error messages (SQL logging at INFO would print them all).
+        private = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             _prepare_sqlite_file(self._async_url)
-            self.engine = create_async_engine(self._async_url, echo=echo)
+            self.engine = create_async_engine(self._async_url, **private)
             _configure_sqlite(self.engine)
         else:
             self.engine = create_async_engine(
-                self._async_url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10
+                self._async_url, pool_pre_ping=True, pool_size=10, max_overflow=10, **private
             )
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False

@@ -72,6 +72,7 @@ async def test_forget_asks_first_then_deletes_everything_that_points_at_the_memb
     resolved = await chat.press("question.resolve", str(bob_q), as_="bob")
     await chat.press("question.helped", resolved.buttons[0].value, as_="bob")
     ada = await member_id(chat, "ada")
+    bob = await member_id(chat, "bob")
     assert sum((await rows_pointing_at(chat, ada)).values()) > 0
 
     confirm = await chat.say("/crowdmentor forget", as_="ada")
@@ -81,17 +82,19 @@ async def test_forget_asks_first_then_deletes_everything_that_points_at_the_memb
     done = await chat.press("privacy.forget", confirm.buttons[0].value, as_="ada")
 
     assert "your data is deleted" in done.plain()
-    assert "1 questions deleted" in done.plain()
+    assert "1 questions made anonymous" in done.plain()
     assert all(count == 0 for count in (await rows_pointing_at(chat, ada)).values())
     async with chat.app.database.engine.connect() as connection:
         left = await connection.execute(
             text("SELECT count(*) FROM members WHERE id = :m"), {"m": ada}
         )
         assert left.scalar_one() == 0
-        texts = await connection.execute(text("SELECT text FROM questions"))
-        assert [row[0] for row in texts] == ["How do you review a large pull request?"]
-        timers = await connection.execute(text("SELECT count(*) FROM timers WHERE subject_id = 1"))
-        assert timers.scalar_one() == 0
+        askers = await connection.execute(text("SELECT number, asker_id FROM questions"))
+        assert sorted(askers.all()) == [(1, None), (2, bob)]
+    # Her posted question stays for the answers in its thread, from nobody in particular.
+    [post] = [m for m in chat.posts() if "senior engineer interviews" in m.reply.plain()]
+    assert "from a former member" in post.reply.plain()
+    assert "@ada" not in post.reply.plain()
     # Bob's question keeps its reply count (a number that identifies nobody).
     listing = await chat.say("/crowdmentor questions all", as_="bob")
     assert "1 reply" in listing.plain()
