@@ -480,7 +480,8 @@ async def expire_draft(ctx: Context, timer: Timer) -> None:
 @timer_hook("question.nudge")
 async def nudge(ctx: Context, timer: Timer) -> None:
     """Nudge an unanswered question's thread, kindly."""
-    question = await ctx.session.get(Question, timer.subject_id)
+    # Locked like a reply, so a reply arriving now (on any instance) is seen, not nudged over.
+    question = await ctx.session.get(Question, timer.subject_id, with_for_update=True)
     if question is None or question.status != QuestionStatus.OPEN or question.reply_count:
         return
     question.nudged_at = ctx.now()
@@ -518,7 +519,8 @@ async def nudge(ctx: Context, timer: Timer) -> None:
 @timer_hook("question.close")
 async def close_if_quiet(ctx: Context, timer: Timer) -> None:
     """Close a question politely once its thread has been quiet long enough."""
-    question = await ctx.session.get(Question, timer.subject_id)
+    # Locked, so a reply or a resolve arriving on another instance keeps it open instead.
+    question = await ctx.session.get(Question, timer.subject_id, with_for_update=True)
     if question is None or question.status != QuestionStatus.OPEN:
         return
     quiet_for = (await _timings(ctx))[1]

@@ -223,6 +223,8 @@ async def crowdmentor(env: dict[str, str], *args: str) -> AsyncIterator[asyncio.
         "bot",
         *args,
         env=env,
+        # The console saves an export in its working directory; keep it out of the checkout.
+        cwd=env["CROWDMENTOR_TEST_WORKDIR"],
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -259,6 +261,7 @@ async def test_a_real_process_logs_no_secret(password_url, tmp_path: Path):
         "SLACK_API_URL": api.api_url,
         "DISCORD_TOKEN": DISCORD_TOKEN,
         "PORT": str(port),
+        "CROWDMENTOR_TEST_WORKDIR": str(tmp_path),
     }
     try:
         output = await run_to_end(env, "db", "upgrade")
