@@ -83,7 +83,10 @@ class Scheduler:
         """Fire every timer that is due now; return how many ran."""
         try:
             async with self.database.unit_of_work() as uow:
-                due = [t.id for t in await timers.due(uow.session, self.clock.now())]
+                found = await timers.due(
+                    uow.session, self.clock.now(), even_if_removed=(PURGE_TIMER,)
+                )
+                due = [t.id for t in found]
         except Exception as error:
             if not is_unavailable(error):
                 raise
@@ -102,13 +105,19 @@ class Scheduler:
             try:
                 async with self.database.unit_of_work() as uow:
                     timer = await uow.session.get(Timer, timer_id)
-                    now = self.clock.now()
-                    if timer is None or not await timers.claim(uow.session, timer_id, now):
+                    if timer is None:
                         return False
-                    hook = self.registry.hook("timer", timer.kind)
                     community = await uow.session.get(Community, timer.community_id)
                     removed = community is not None and community.removed_at is not None
-                    if hook is None or community is None or (removed and timer.kind != PURGE_TIMER):
+                    if removed and timer.kind != PURGE_TIMER:
+                        # Left unclaimed: if the community comes back within its grace period,
+                        # the sweep runs it then, so a round or a reminder isn't silently lost.
+                        log.info("timer %s (%s) waits for its community", timer_id, timer.kind)
+                        return False
+                    if not await timers.claim(uow.session, timer_id, self.clock.now()):
+                        return False
+                    hook = self.registry.hook("timer", timer.kind)
+                    if hook is None or community is None:
                         log.warning("timer %s (%s) has nothing to run", timer_id, timer.kind)
                         return True
                     ctx = self.services.context(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.models import Timer
+from bot.store.models import Community, Timer
 
 
 async def set_timer(
@@ -57,11 +57,21 @@ async def claim(session: AsyncSession, timer_id: int, now: datetime) -> bool:
     return bool(result.rowcount == 1)
 
 
-async def due(session: AsyncSession, now: datetime, limit: int = 500) -> list[Timer]:
-    """Return timers that are due and not yet fired, oldest first."""
+async def due(
+    session: AsyncSession, now: datetime, *, even_if_removed: tuple[str, ...] = (), limit: int = 500
+) -> list[Timer]:
+    """Return timers that are due and not yet fired, oldest first, of communities still here.
+
+    A removed community's timers wait for it to come back (only `even_if_removed` kinds run).
+    """
     query = (
         select(Timer)
-        .where(col(Timer.fired_at).is_(None), col(Timer.due_at) <= now)
+        .join(Community, col(Community.id) == col(Timer.community_id))
+        .where(
+            col(Timer.fired_at).is_(None),
+            col(Timer.due_at) <= now,
+            or_(col(Community.removed_at).is_(None), col(Timer.kind).in_(even_if_removed)),
+        )
         .order_by(col(Timer.due_at), col(Timer.id))
         .limit(limit)
     )

@@ -3,6 +3,7 @@
 from sqlalchemy import text
 
 from bot.events import Community
+from tests.commands.test_pair import advance_to_next_round
 
 SENIOR = "How did you prepare for senior engineer interviews? #interviews"
 
@@ -39,3 +40,30 @@ async def test_reinstalling_within_the_grace_period_keeps_everything(chat):
     await chat.wait("30d")
 
     assert await count(chat, "questions") == 1
+
+
+async def pending_rounds(chat) -> int:
+    async with chat.app.database.engine.connect() as connection:
+        query = "SELECT count(*) FROM timers WHERE kind = 'pair.round' AND fired_at IS NULL"
+        return (await connection.execute(text(query))).scalar_one()
+
+
+async def test_rounds_go_on_after_a_community_comes_back_within_the_grace_period(chat):
+    for name in ("ada", "bob", "cy", "dee"):
+        await chat.say("/pair join", as_=name)
+    await chat.say("/pair schedule weekly monday 09:00 UTC", as_="admin")
+    await chat.app.dispatcher.community_removed(Community("memory", "T1"))
+
+    await chat.wait("10d")  # a round fell due while the bot was uninstalled
+    assert await count(chat, "pair_groups") == 0
+    assert await pending_rounds(chat) == 1  # waiting for the community, not used up
+
+    await chat.say("/crowdmentor help", as_="ada")  # reinstalled within the grace period
+    await chat.wait("1m")  # the missed round is skipped and the next one armed
+    assert await pending_rounds(chat) == 1
+    await advance_to_next_round(chat)
+
+    assert await count(chat, "pair_groups") == 2  # the next Monday's round ran
+    assert await pending_rounds(chat) == 1
+    await chat.wait("30d")
+    assert await count(chat, "communities") == 1  # the purge found it back and kept it
