@@ -24,7 +24,7 @@ from sqlalchemy import event
 from bot.limits import INTERACTION_ACK_SECONDS
 from bot.settings import Settings
 from bot.store.models import OutboxMessage, OutboxStatus, Question
-from tests.adapters._discord_fakes import ADA, BOB, discord_world
+from tests.adapters._discord_fakes import BOB, discord_world
 from tests.adapters._slack_fakes import slack_harness
 from tests.reliability._processes import wait_until
 from tests.reliability._state import (
@@ -114,9 +114,7 @@ async def test_a_ten_second_outage_answers_kindly_half_writes_nothing_and_delive
     postgres_url: str, mode: Mode
 ) -> None:
     async with tcp_proxy(postgres_url) as proxy:
-        settings = Settings(
-            database_url=proxy.url_for(postgres_url), delivery=FAST_DELIVERY
-        )
+        settings = Settings(database_url=proxy.url_for(postgres_url), delivery=FAST_DELIVERY)
         async with slack_harness(settings) as slack, discord_world(settings) as discord:
             # Before the outage: a question and its pings on each platform, queued, not sent.
             for person in KUBERNETES:
