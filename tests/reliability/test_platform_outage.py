@@ -84,16 +84,16 @@ async def worker(app: Any) -> AsyncIterator[None]:
             await task
 
 
-def check_back_off(attempts: Attempts, until: float, retry_after: float | None) -> list[str]:
-    """Each message tried during the outage waited longer each time (or the Retry-After).
+def check_back_off(attempts: Attempts, retry_after: float | None) -> list[str]:
+    """Each message that failed waited longer each time (or the Retry-After); return them.
 
-    Return those keys. (Pings wait for their question's post, so they may first be tried late.)
+    (Pings wait for their question's post, and a short Retry-After is waited out in the call
+    itself, so not every message needs a second attempt.)
     """
-    met = [key for key, times in attempts.at.items() if times[0] < until]
+    met = [key for key, times in attempts.at.items() if len(times) > 1]
     assert met, "nothing was tried during the outage"
     for key in met:
         gaps = attempts.gaps(key)
-        assert gaps, f"{key} was never retried"
         if retry_after is not None:
             assert min(gaps) >= retry_after * 0.9, (key, gaps)
         elif len(gaps) >= 3:
@@ -107,8 +107,9 @@ async def test_slack_unwell_for_a_while_delivers_everything_once(
     database_url: str, settings: Any, kind: str
 ) -> None:
     await prepare_due_round(database_url, pairing_members(4))
-    # Even allowing only three attempts, a rate limit of seconds gives up on nothing.
-    delivery = {**FAST_DELIVERY, "max_attempts": 3}
+    # Even allowing a single attempt, an outage shorter than `give_up_after_minutes` gives up
+    # on nothing: the limit is a time span.
+    delivery = {**FAST_DELIVERY, "max_attempts": 1}
     configured = settings.model_copy(
         update={"delivery": settings.delivery.model_copy(update=delivery)}
     )
@@ -141,7 +142,7 @@ async def test_slack_unwell_for_a_while_delivers_everything_once(
     assert {r.status for r in sent} == {OutboxStatus.SENT}
     assert_each_delivered_once(slack.api, sent)
     retry_after = float(window.retry_after) if window.retry_after else None
-    met = check_back_off(attempts, window.until, retry_after)
+    met = check_back_off(attempts, retry_after)
     print(f"slack {kind}: {len(met)} messages met the outage")
     assert took >= OUTAGE_SECONDS * 0.9  # nothing got through the outage early
 
