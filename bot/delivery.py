@@ -44,6 +44,7 @@ class ParentGoneError(LookupError):
 
 def backoff(attempt: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     """Return seconds to wait before retry number `attempt` (1-based), with jitter."""
+    # Retries go on until a time span has passed, so the exponent is capped to stay finite.
     delay = min(BACKOFF_MAX_SECONDS, base * 2 ** (min(attempt, 32) - 1))
     return delay * random.uniform(0.8, 1.2)
 

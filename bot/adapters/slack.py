@@ -678,8 +678,9 @@ class SlackAdapter:
                 )
         except SlackApiError as error:
             code = str(error.response.get("error") or "")
-            if is_transient(error) or code not in HISTORY_UNREADABLE_ERRORS:
-                # Posting without having looked could double the message: retry later instead.
+            if code not in HISTORY_UNREADABLE_ERRORS:
+                # Slack is unwell (5xx, 429): posting without having looked could double the
+                # message, so the whole delivery is retried later instead.
                 raise
             # Without history scopes the retry posts again; at worst one message is doubled.
             log.info("could not look for an earlier copy: %s", code)
