@@ -14,13 +14,18 @@ import itertools
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
-from bot.adapters.base import Delivered, Delivery
+from bot import outbox
+from bot.adapters.base import Delivered, Delivery, DeliveryKind
 from bot.adapters.slack import MAX_RATELIMIT_WAIT_SECONDS
-from bot.store.models import OutboxStatus
+from bot.replies import Reply
+from bot.store.models import OutboxMessage, OutboxStatus
+from bot.store.repositories import community_for
 from tests.adapters._discord_fakes import BOB, discord_world
 from tests.adapters._discord_fakes import FailureWindow as DiscordWindow
 from tests.adapters._slack_fakes import TEAM_ID, slack_harness
@@ -199,3 +204,57 @@ async def test_discord_unwell_for_a_while_delivers_everything_once(
     assert len(messages) == len(sent)
     assert took >= OUTAGE_SECONDS * 0.9
     assert len(window.failed) >= len(sent)  # every message met the outage
+
+
+async def test_a_minute_of_short_rate_limits_gives_up_nothing_and_an_hour_gives_up(
+    chat: Any,
+) -> None:
+    delivery = chat.app.settings.delivery
+    limit = timedelta(minutes=delivery.give_up_after_minutes)
+    await queue(chat, "storm")
+    # A minute of 1-second Retry-Afters: far more failures than max_attempts.
+    chat.platform.failures = [1.0] * (delivery.max_attempts * 4)
+    while chat.platform.failures:
+        assert await chat.deliver() == 0
+        chat.app.clock.advance(timedelta(seconds=2))
+    row = await outbox_row(chat, "storm")
+    assert row.status == OutboxStatus.PENDING, row.last_error
+    assert row.attempts == delivery.max_attempts * 4
+
+    assert await chat.deliver() == 1
+    assert [m.reply.text.plain() for m in chat.platform.log] == ["message storm"]
+
+    # Failing for longer than the give-up time, it is given up (and the worker carries on).
+    await queue(chat, "hopeless")
+    chat.platform.failures = [None] * (delivery.max_attempts + 1)
+    for _ in range(delivery.max_attempts + 1):
+        assert await chat.deliver() == 0
+        chat.app.clock.advance(limit / delivery.max_attempts)
+    row = await outbox_row(chat, "hopeless")
+    assert row.status == OutboxStatus.FAILED
+    # The last allowed attempt failed 7/8 of the way through: one more, at the limit, ended it.
+    assert row.attempts == delivery.max_attempts + 1
+    assert await chat.deliver() == 0
+
+
+async def queue(chat: Any, key: str) -> None:
+    """Queue one channel message in the chat's community."""
+    async with chat.app.database.unit_of_work() as uow:
+        now = chat.app.clock.now()
+        community = await community_for(uow.session, chat.community, now)
+        await outbox.enqueue(
+            uow.session,
+            community_id=community.id,
+            key=key,
+            kind=DeliveryKind.POST,
+            reply=Reply.say(f"message {key}"),
+            now=now,
+            channel_id="general",
+        )
+
+
+async def outbox_row(chat: Any, key: str) -> OutboxMessage:
+    """Return the outbox row queued under `key`."""
+    async with chat.app.database.unit_of_work() as uow:
+        query = select(OutboxMessage).where(OutboxMessage.key == key)
+        return (await uow.session.exec(query)).one()
