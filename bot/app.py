@@ -42,7 +42,11 @@ class App:
     ) -> None:
         self.settings = settings
         self.clock = clock or Clock()
-        self.database = Database(settings.database_url)
+        self.database = Database(
+            settings.database_url,
+            connect_timeout=settings.database.connect_timeout_seconds,
+            command_timeout=settings.database.command_timeout_seconds,
+        )
         self.registry = registry or build_registry()
         self.adapters: dict[str, Adapter] = dict(adapters or {})
         self.services = Services(

@@ -42,9 +42,10 @@ class ParentGoneError(LookupError):
     """A message's parent was deleted or given up on, so it can never be placed."""
 
 
-def backoff(attempt: int) -> float:
+def backoff(attempt: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     """Return seconds to wait before retry number `attempt` (1-based), with jitter."""
-    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    # Retries go on until a time span has passed, so the exponent is capped to stay finite.
+    delay = min(BACKOFF_MAX_SECONDS, base * 2 ** (min(attempt, 32) - 1))
     return delay * random.uniform(0.8, 1.2)
 
 
@@ -261,6 +262,16 @@ class DeliveryWorker:
             fresh.last_error = why
             uow.session.add(fresh)
 
+    def _given_up(self, row: OutboxMessage) -> bool:
+        """Tell whether a message failed often enough, and for long enough, to stop trying."""
+        settings = self.settings.delivery
+        # Counting attempts alone would give up within a minute of 1-second Retry-Afters: an
+        # outage of minutes must cost a delay, never a message.
+        failing_for = self.clock.now() - row.created_at
+        return row.attempts >= settings.max_attempts and failing_for >= timedelta(
+            minutes=settings.give_up_after_minutes
+        )
+
     async def _failed(
         self, row: OutboxMessage, error: str, retry_after: float | None, permanent: bool
     ) -> None:
@@ -271,11 +282,16 @@ class DeliveryWorker:
             fresh.attempts += 1
             fresh.last_error = error[:500]
             fresh.lease_until = None
-            if permanent or fresh.attempts >= self.settings.delivery.max_attempts:
+            if permanent or self._given_up(fresh):
                 fresh.status = OutboxStatus.FAILED
                 log.error("gave up on %s after %d attempts: %s", row.key, fresh.attempts, error)
             else:
-                delay = retry_after if retry_after is not None else backoff(fresh.attempts)
+                settings = self.settings.delivery
+                delay = (
+                    retry_after
+                    if retry_after is not None
+                    else backoff(fresh.attempts, settings.backoff_base_seconds)
+                )
                 fresh.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
                 log.warning("will retry %s in %.1fs: %s", row.key, delay, error)
             uow.session.add(fresh)

@@ -45,7 +45,16 @@ class DeliverySettings(BaseModel):
 
     poll_seconds: float = Field(2.0, gt=0)
     max_attempts: int = Field(8, ge=1)
+    give_up_after_minutes: float = Field(60, ge=0)
+    backoff_base_seconds: float = Field(2.0, gt=0)
     lease_seconds: float = Field(60, gt=0)
+
+
+class DatabaseSettings(BaseModel):
+    """How long to wait for the database before telling the member to try again."""
+
+    connect_timeout_seconds: float = Field(1.0, gt=0)
+    command_timeout_seconds: float = Field(1.0, gt=0)
 
 
 class SchedulerSettings(BaseModel):
@@ -94,6 +103,7 @@ class Settings(BaseSettings):
     discord_shards: str | None = Field(None, validation_alias="CROWDMENTOR_DISCORD_SHARDS")
 
     ask: AskSettings = AskSettings()
+    database: DatabaseSettings = DatabaseSettings()
     delivery: DeliverySettings = DeliverySettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     privacy: PrivacySettings = PrivacySettings()

@@ -26,6 +26,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Delivered, Delivery, DeliveryError, DeliveryKind
@@ -95,6 +98,12 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 
+# Errors Slack answers while it is unwell; the same call may succeed a moment later.
+# Source: the "Errors" table of each method, e.g. https://docs.slack.dev/reference/methods/chat.postMessage
+TRANSIENT_ERRORS = frozenset(
+    {"fatal_error", "internal_error", "ratelimited", "request_timeout", "service_unavailable"}
+)
+
 # Slack may open many connections at once (a busy workspace, retries): a short listen backlog
 # drops connection attempts, and the client only tries again after a second.
 HTTP_LISTEN_BACKLOG = 1024
@@ -121,16 +130,53 @@ HOME_INTRO = rich(
 )
 
 
+# Wait out a Retry-After this short inside the call; a longer one goes back to the outbox, which
+# retries the message then, so one rate-limited channel never holds up every other delivery.
+# Slack sends Retry-After in whole seconds. Source: https://docs.slack.dev/apis/web-api/rate-limits
+MAX_RATELIMIT_WAIT_SECONDS = 2.0
+
+# Errors that mean "this history cannot be read" (scopes, membership), not "try again later":
+# only after these may a retry post without having looked for its earlier copy.
+# Source: https://docs.slack.dev/reference/methods/conversations.history ("Errors")
+HISTORY_UNREADABLE_ERRORS = frozenset(
+    {"channel_not_found", "missing_scope", "not_allowed_token_type", "not_in_channel"}
+)
+
+
 class SlackConfigurationError(RuntimeError):
     """Slack is configured in a way that cannot work (said plainly, without any secret)."""
 
 
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """Retry a 429 in place only when its Retry-After is short; else the caller reschedules."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = _header(response.headers, "retry-after")
+        return wait is not None and wait.isdigit() and float(wait) <= MAX_RATELIMIT_WAIT_SECONDS
+
+
 def retry_handlers() -> list[Any]:
-    """Return the Web API retry handlers: connection errors and 429 with Retry-After."""
+    """Return the Web API retry handlers: connection errors and short 429s."""
     return [
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+        ShortRateLimitRetryHandler(max_retry_count=1),
     ]
+
+
+def is_transient(error: SlackApiError) -> bool:
+    """Tell whether Slack failed for now (rate limit, server error) rather than for good."""
+    status = error.response.status_code
+    code = str(error.response.get("error") or "")
+    return status == 429 or status >= 500 or code in TRANSIENT_ERRORS
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -570,6 +616,8 @@ class SlackAdapter:
         except SlackApiError as error:
             # Posting still works (chat:write.public); only reply counting needs membership.
             log.warning("could not join %s: %s", channel, error.response.get("error"))
+            if is_transient(error):
+                return  # Slack was unwell, not unwilling: join with the next post
         self._joined.add((team, channel))
 
     async def _conversation(self, client: AsyncWebClient, delivery: Delivery) -> str:
@@ -629,8 +677,13 @@ class SlackAdapter:
                     channel=channel, include_all_metadata=True, limit=RETRY_LOOKBACK_MESSAGES
                 )
         except SlackApiError as error:
+            code = str(error.response.get("error") or "")
+            if code not in HISTORY_UNREADABLE_ERRORS:
+                # Slack is unwell (5xx, 429): posting without having looked could double the
+                # message, so the whole delivery is retried later instead.
+                raise
             # Without history scopes the retry posts again; at worst one message is doubled.
-            log.info("could not look for an earlier copy: %s", error.response.get("error"))
+            log.info("could not look for an earlier copy: %s", code)
             return None
         for message in found.get("messages") or []:
             metadata = message.get("metadata") or {}

@@ -66,7 +66,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """One engine, and units of work on it."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        connect_timeout: float | None = None,
+        command_timeout: float | None = None,
+    ) -> None:
         self.url = url
         self._async_url = async_url(url)
         self.is_sqlite = self._async_url.get_backend_name() == "sqlite"
@@ -78,8 +85,16 @@ class Database:
             self.engine = create_async_engine(self._async_url, **private)
             _configure_sqlite(self.engine)
         else:
+            # Without timeouts a server that stopped answering (a dropped route, a full disk)
+            # holds every command until TCP gives up, minutes later: fail fast and say so.
+            timeouts = {"timeout": connect_timeout, "command_timeout": command_timeout}
             self.engine = create_async_engine(
-                self._async_url, pool_pre_ping=True, pool_size=10, max_overflow=10, **private
+                self._async_url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=10,
+                connect_args={k: v for k, v in timeouts.items() if v is not None},
+                **private,
             )
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False

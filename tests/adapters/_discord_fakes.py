@@ -135,6 +135,32 @@ class Failure:
     after_handling: bool = False
 
 
+@dataclass
+class FailureWindow:
+    """Discord unwell for a while: every request fails with `status` until `until` (monotonic).
+
+    A 429 carries Retry-After as Discord sends it (with the Via header discord.py looks for).
+    `failed` records every request answered with the error.
+    """
+
+    status: int = 503
+    retry_after: float | None = None
+    until: float = 0.0
+    failed: list[Request] = field(default_factory=list)
+
+    def covers(self, now: float) -> bool:
+        """Tell whether the window is still open."""
+        return now < self.until
+
+    def answer(self) -> web.Response:
+        """Return the error response."""
+        if self.status == 429:
+            wait = self.retry_after or 1.0
+            body = {"message": "You are being rate limited.", "retry_after": wait, "global": False}
+            return _json(body, 429, {"Via": "1.1 google", "Retry-After": str(wait)})
+        return _json({"message": "Service Unavailable", "code": 0}, self.status)
+
+
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py parses JSON only when the content type is exactly application/json.
     return web.Response(
@@ -155,6 +181,7 @@ class FakeDiscord:
     commands: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    windows: list[FailureWindow] = field(default_factory=list)
     clients: list[discord.Client] = field(default_factory=list)
     thread_members: dict[int, set[int]] = field(default_factory=dict)
     interaction_responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -357,6 +384,12 @@ class FakeDiscord:
             )
         )
 
+    def fail_while(self, window: FailureWindow, seconds: float) -> FailureWindow:
+        """Fail every request as `window` says for the next `seconds`."""
+        window.until = time.monotonic() + seconds
+        self.windows.append(window)
+        return window
+
     def rate_limit(self, method: str, path: str, retry_after: float, *, times: int = 1) -> None:
         """Answer with a 429 as Discord does (discord.py retries only with a Via header)."""
         self.fail(
@@ -398,6 +431,10 @@ class FakeDiscord:
         self.requests.append(
             Request(request.method, path, dict(request.query), body, files, time.monotonic())
         )
+        window = next((w for w in self.windows if w.covers(time.monotonic())), None)
+        if window is not None:
+            window.failed.append(self.requests[-1])
+            return window.answer()
         failure = self._planned(request.method, path)
         if failure is not None and not failure.after_handling:
             return _json(failure.body, failure.status, failure.headers)

@@ -52,6 +52,31 @@ class Failure:
 
 
 @dataclass
+class FailureWindow:
+    """Slack unwell for a while: every call fails with `status` until `until` (monotonic).
+
+    Methods in `handled` are carried out before the error is answered (a post that reached the
+    channel although its answer was a 500). `failed` records every call answered with the error.
+    """
+
+    status: int = 503
+    error: str = "service_unavailable"
+    retry_after: int | None = None
+    handled: frozenset[str] = frozenset()
+    until: float = 0.0
+    failed: list[Call] = field(default_factory=list)
+
+    def covers(self, now: float) -> bool:
+        return now < self.until
+
+    def answer(self) -> web.Response:
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+        return web.json_response(
+            {"ok": False, "error": self.error}, status=self.status, headers=headers
+        )
+
+
+@dataclass
 class FakeSlackAPI:
     """The Slack Web API, as far as crowdmentor uses it."""
 
@@ -66,6 +91,7 @@ class FakeSlackAPI:
     delays: dict[str, float] = field(default_factory=dict)
     socket_frames: list[dict[str, Any]] = field(default_factory=list)
     oauth_grants: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> response
+    windows: list[FailureWindow] = field(default_factory=list)  # outages (fail_while)
     holds: dict[str, int] = field(default_factory=dict)  # method -> answers before holding
     held: list[Call] = field(default_factory=list)  # done, answers kept back (since hold_after)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
@@ -112,6 +138,12 @@ class FakeSlackAPI:
 
     def fail(self, method: str, *failures: Failure) -> None:
         self.failures.setdefault(method, []).extend(failures)
+
+    def fail_while(self, window: FailureWindow, seconds: float) -> FailureWindow:
+        """Fail every Web API call as `window` says for the next `seconds`."""
+        window.until = time.monotonic() + seconds
+        self.windows.append(window)
+        return window
 
     def hold_after(self, method: str, answered: int) -> None:
         """Do every later call of `method` but keep its answer back until `release()`.
@@ -169,6 +201,13 @@ class FakeSlackAPI:
         self.calls.append(Call(method, params, token, time.monotonic()))
         if delay := self.delays.get(method):
             await asyncio.sleep(delay)
+        window = next((w for w in self.windows if w.covers(time.monotonic())), None)
+        if window is not None:
+            window.failed.append(self.calls[-1])
+            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            if method in window.handled and handler is not None:
+                handler(params)
+            return window.answer()
         planned = self.failures.get(method)
         if planned:
             failure = planned.pop(0)
