@@ -260,6 +260,7 @@ class Workspace:
         self.tagged: dict[str, list[str]] = {}  # topic -> members who added it
         self.drafts: list[tuple[str, str]] = []  # (member, question id) held for similar ones
         self.seen_posts = 0
+        self.known_posts: set[str] = set()
         self.open_questions: list[tuple[str, str, str]] = []  # (channel, ts, question id)
         self.askers: dict[str, str] = {}  # question id -> asker
         self.posts: dict[str, dict[str, Any]] = {}  # question id -> its post on Slack
@@ -335,7 +336,12 @@ class Workspace:
     def _learn_posts(self) -> None:
         """Remember the questions the bot has posted since the last look, and who asked."""
         posts = self.api.posts()
-        for post in posts[self.seen_posts :]:
+        if len(posts) == self.seen_posts:
+            return
+        for post in posts:
+            if post["ts"] in self.known_posts:
+                continue
+            self.known_posts.add(post["ts"])
             question = self._question_of(post)
             asker = re.search(r"<@(U\w+)>", str(post.get("text", "")) + json.dumps(post))
             if question and asker and "thread_ts" not in post:
