@@ -203,9 +203,12 @@ class LoadResult:
             "handled": self.handled,
             "rss_mib": {
                 "start": _mib(rss[0]) if rss else None,
+                # The first sample under load, once caches and connection pools are warm.
+                "warm": _mib(rss[1]) if len(rss) > 2 else None,
                 "end": _mib(rss[-1]) if rss else None,
                 "peak": _mib(max(rss)) if rss else None,
                 "growth": _mib(rss[-1] - rss[0]) if rss else None,
+                "growth_since_warm": _mib(rss[-1] - rss[1]) if len(rss) > 2 else None,
             },
         }
 
