@@ -155,6 +155,7 @@ class LoadResult:
     rss_kib: list[tuple[float, int]]
     handled: dict[str, int]
     unanswered: list[str]
+    delivery_delays: list[float]  # seconds from queueing to delivery, per sent row
 
     @property
     def latencies(self) -> list[float]:
@@ -178,6 +179,7 @@ class LoadResult:
     def summary(self) -> dict[str, Any]:
         """Return the figures, rounded, as one JSON-ready object."""
         latencies = sorted(self.latencies)
+        delays = sorted(self.delivery_delays)
         rss = [kib for _, kib in self.rss_kib]
         return {
             "members": self.config.members,
@@ -200,6 +202,11 @@ class LoadResult:
             "outbox_sent": self.outbox_sent,
             "duplicates": sum(n - 1 for n in self.duplicates.values()),
             "edits": self.updates_made,
+            "queued_to_delivered_ms": {
+                "p50": _ms(percentile(delays, 50)),
+                "p99": _ms(percentile(delays, 99)),
+                "max": _ms(delays[-1] if delays else 0.0),
+            },
             "handled": self.handled,
             "rss_mib": {
                 "start": _mib(rss[0]) if rss else None,
@@ -583,6 +590,9 @@ async def run_load(
             log_trouble=trouble,
             rss_kib=rss,
             handled=handled,
+            delivery_delays=[
+                (r.sent_at - r.created_at).total_seconds() for r in rows if r.sent_at is not None
+            ],
             unanswered=sorted(tag for tag, answers in workspace.answers.items() if not answers),
         )
 
