@@ -85,11 +85,9 @@ class DeliveryWorker:
         self._wake.set()
 
     async def drain(self) -> int:
-        """Deliver everything due now; return how many messages were sent.
-
-        A message that must wait for its channel's pace is postponed, not waited for, so the
-        other conversations' messages go out meanwhile; the drain ends once it has sent those too.
-        """
+        """Deliver everything due now; return how many messages were sent."""
+        # A message that must wait for its channel's pace is postponed, not slept on, so other
+        # conversations' messages go out meanwhile; the drain still ends only once it is sent.
         sent = 0
         self._forget_free_channels()
         self._paced = {}
@@ -255,11 +253,9 @@ class DeliveryWorker:
             return 1
 
     def _pace(self, adapter: Adapter, community: Community, channel: str | None) -> datetime | None:
-        """Take the channel's next send slot now, or return when the channel is free again.
-
-        Every message waiting for one channel gets the same moment, so they keep their order
-        (by id) when claimed again.
-        """
+        """Take the channel's send slot now, or return when the channel is free again."""
+        # Every message waiting for one channel gets the same moment, so they keep their order
+        # (by id) when claimed again.
         interval = timedelta(seconds=getattr(adapter, "channel_interval", 0.0))
         if not interval or not channel:
             return None
