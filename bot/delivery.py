@@ -15,8 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, or_, select
@@ -61,7 +60,10 @@ class DeliveryWorker:
         self.adapters = adapters
         self._wake = asyncio.Event()
         self._stopping = False
-        self._last_post: dict[tuple[str, str], float] = {}
+        # When each channel may take its next message, by (community, channel).
+        self._channel_free_at: dict[tuple[str, str], datetime] = {}
+        # Messages postponed for pacing in the current drain, by (community id, key).
+        self._paced: dict[tuple[int, str], datetime] = {}
 
     def wake(self) -> None:
         """Look for work now rather than at the next poll."""
@@ -85,13 +87,36 @@ class DeliveryWorker:
 
     async def drain(self) -> int:
         """Deliver everything due now; return how many messages were sent."""
+        # A message that must wait for its channel's pace is postponed, not slept on, so other
+        # conversations' messages go out meanwhile; the drain still ends only once it is sent.
         sent = 0
+        self._forget_free_channels()
+        self._paced = {}
         while True:
             batch = await self._claim()
             if not batch:
-                return sent
+                if not self._paced or self._stopping:
+                    return sent
+                await self._wait_for_pace()
+                continue
             for row, community, interrupted in batch:
                 sent += await self._deliver(row, community, interrupted)
+
+    async def _wait_for_pace(self) -> None:
+        """Sleep until the first paced message may go (or new work arrives)."""
+        soonest = min(self._paced.values())
+        wait = (soonest - self.clock.now()).total_seconds()
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            self._wake.clear()
+        now = self.clock.now()
+        self._paced = {key: at for key, at in self._paced.items() if at > now}
+
+    def _forget_free_channels(self) -> None:
+        # One entry per channel ever posted to would otherwise live as long as the process.
+        now = self.clock.now()
+        self._channel_free_at = {k: at for k, at in self._channel_free_at.items() if at > now}
 
     async def _claim(self) -> list[tuple[OutboxMessage, Community, bool]]:
         """Lease due rows; say of each whether an earlier lease on it ran out unfinished."""
@@ -180,7 +205,14 @@ class DeliveryWorker:
                     await self._failed(row, "its parent message is gone", None, permanent=True)
                     return 0
                 if refs is None:
-                    await self._postpone(row, PARENT_WAIT, "waiting for its parent message")
+                    paced = self._paced.get((row.community_id, row.parent_key))
+                    if paced is not None:
+                        # The parent only waits for its channel's pace: go right after it.
+                        await self._postpone(row, paced, "waiting for its parent message")
+                        self._paced[(row.community_id, row.key)] = paced
+                    else:
+                        later = self.clock.now() + PARENT_WAIT
+                        await self._postpone(row, later, "waiting for its parent message")
                     return 0
                 message_ref, parent_thread, parent_channel = refs
                 channel_id = parent_channel or channel_id
@@ -202,7 +234,11 @@ class DeliveryWorker:
                 handle=row.handle,
                 attempt=row.attempts + interrupted,
             )
-            await self._pace(adapter, community, channel_id)
+            if (free_at := self._pace(adapter, community, channel_id)) is not None:
+                # Postponed rather than slept on, so one busy channel holds up no other.
+                await self._postpone(row, free_at, "waiting for its channel's pace")
+                self._paced[(row.community_id, row.key)] = free_at
+                return 0
             if not await self._renew(row):
                 return 0
             try:
@@ -217,15 +253,21 @@ class DeliveryWorker:
             await self._succeeded(row, community, delivered)
             return 1
 
-    async def _pace(self, adapter: Adapter, community: Community, channel: str | None) -> None:
-        interval = getattr(adapter, "channel_interval", 0.0)
+    def _pace(self, adapter: Adapter, community: Community, channel: str | None) -> datetime | None:
+        """Take the channel's send slot now, or return when the channel is free again."""
+        # Every message waiting for one channel gets the same moment, so they keep their order
+        # (by id) when claimed again.
+        interval = timedelta(seconds=getattr(adapter, "channel_interval", 0.0))
         if not interval or not channel:
-            return
+            return None
         key = (community.external_id, channel)
-        wait = self._last_post.get(key, 0.0) + interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_post[key] = time.monotonic()
+        now = self.clock.now()
+        free_at = self._channel_free_at.get(key)
+        # More than one interval ahead means the clock was set back: the slot is long free.
+        if free_at is not None and timedelta(0) < free_at - now <= interval:
+            return free_at
+        self._channel_free_at[key] = now + interval
+        return None
 
     async def _succeeded(self, row: OutboxMessage, community: Community, done: Delivered) -> None:
         async with self.database.unit_of_work() as uow:
@@ -252,12 +294,12 @@ class DeliveryWorker:
                 await hook.handler(ctx, fresh, done)
         log.info("delivered %s (%s)", row.key, row.kind)
 
-    async def _postpone(self, row: OutboxMessage, delay: timedelta, why: str) -> None:
+    async def _postpone(self, row: OutboxMessage, until: datetime, why: str) -> None:
         async with self.database.unit_of_work() as uow:
             fresh = await uow.session.get(OutboxMessage, row.id)
             if fresh is None:
                 return
-            fresh.next_attempt_at = self.clock.now() + delay
+            fresh.next_attempt_at = until
             fresh.lease_until = None
             fresh.last_error = why
             uow.session.add(fresh)

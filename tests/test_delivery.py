@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import itertools
 from collections import Counter
 from datetime import timedelta
 
@@ -247,3 +248,28 @@ async def test_two_instances_draining_one_outbox_deliver_each_message_exactly_on
     assert sum(sent) == 30
     assert calls == Counter(dict.fromkeys(keys, 1))
     assert len(chat.platform.log) == 30
+
+
+async def test_a_channel_waiting_for_its_pace_holds_up_no_other_channel(chat):
+    chat.platform.channel_interval = 0.3
+    for n in range(3):
+        await _queue(chat, f"busy-{n}", channel_id="busy")
+    await _queue(chat, "quiet", channel_id="quiet")
+    await _queue(chat, "busy-parent", channel_id="busy", thread_title="A thread", handle="bp")
+    await _queue(
+        chat, "busy-child", DeliveryKind.THREAD, channel_id="busy", parent_key="busy-parent"
+    )
+
+    assert await chat.deliver() == 6
+
+    order = [m.reply.plain().removeprefix("message ") for m in chat.platform.log]
+    # The quiet channel's message went while the busy one waited, not after all of it.
+    assert order == ["busy-0", "quiet", "busy-1", "busy-2", "busy-parent", "busy-child"]
+    assert chat.thread("bp") == [chat.platform.log[-1]]
+    rows = await _rows(chat)
+    assert {row.status for row in rows.values()} == {OutboxStatus.SENT}
+    assert all(row.attempts == 1 for row in rows.values())  # waiting is not a failed attempt
+    # The busy channel still got its messages no faster than its pace.
+    busy = sorted(row.sent_at for key, row in rows.items() if key.startswith("busy"))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(busy)]
+    assert all(gap >= timedelta(seconds=0.29) for gap in gaps), gaps

@@ -21,6 +21,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -143,6 +144,26 @@ HISTORY_UNREADABLE_ERRORS = frozenset(
 )
 
 
+BOLT_LOGGER = "bot.adapters.slack.bolt"
+
+
+class _SkipClientTokenNotice(logging.Filter):
+    """Drop Bolt's start-up warning that SLACK_BOT_TOKEN is unused beside our own client."""
+
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the client we
+    # hand it (built from that same token) wins; with the variable set, as it must be, every
+    # start logged a warning that asked nothing of the operator.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger(BOLT_LOGGER)
+    if not any(isinstance(f, _SkipClientTokenNotice) for f in logger.filters):
+        logger.addFilter(_SkipClientTokenNotice())
+    return logger
+
+
 class SlackConfigurationError(RuntimeError):
     """Slack is configured in a way that cannot work (said plainly, without any secret)."""
 
@@ -261,7 +282,7 @@ class SlackAdapter:
         )
         self.bolt = AsyncApp(
             name="crowdmentor",
-            logger=logging.getLogger("bot.adapters.slack.bolt"),
+            logger=_bolt_logger(),
             signing_secret=self._signing_secret,
             client=self.client,
             **(self.oauth.bolt_options() if self.oauth else {}),
