@@ -140,8 +140,14 @@ def coerce_options(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]
             values[param.name] = bool(value)
         elif param.kind is ParamKind.TEXT:
             values[param.name] = str(value).strip()
-        elif isinstance(value, UserRef | ChannelRef):
+        elif isinstance(value, UserRef) and param.kind is ParamKind.USER:
             values[param.name] = value
+        elif isinstance(value, ChannelRef) and param.kind is ParamKind.CHANNEL:
+            values[param.name] = value
+        elif isinstance(value, UserRef | ChannelRef):
+            # A person where a channel belongs (or the reverse) is not trusted as either.
+            what = "person" if param.kind is ParamKind.USER else "channel"
+            raise BadArgumentsError(f"{param.name} must be a {what}. Usage: {spec.usage()}")
         else:
             values[param.name] = _convert(param, str(value), spec)
     return values
