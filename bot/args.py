@@ -125,6 +125,10 @@ def parse_text(spec: CommandSpec, text: str) -> dict[str, Any]:
     return values
 
 
+# The one resolved-reference type each option kind accepts.
+_REF_OF: dict[ParamKind, type] = {ParamKind.USER: UserRef, ParamKind.CHANNEL: ChannelRef}
+
+
 def coerce_options(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]:
     """Check already-typed options (Discord) against `spec`, with the same rules as text."""
     values: dict[str, Any] = {}
@@ -140,9 +144,7 @@ def coerce_options(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]
             values[param.name] = bool(value)
         elif param.kind is ParamKind.TEXT:
             values[param.name] = str(value).strip()
-        elif isinstance(value, UserRef) and param.kind is ParamKind.USER:
-            values[param.name] = value
-        elif isinstance(value, ChannelRef) and param.kind is ParamKind.CHANNEL:
+        elif isinstance(value, _REF_OF.get(param.kind, ())):
             values[param.name] = value
         elif isinstance(value, UserRef | ChannelRef):
             # A person where a channel belongs (or the reverse) is not trusted as either.

@@ -114,7 +114,9 @@ SLACK_VIEW_SUBMISSION: dict[str, Any] = {
         "id": "V0001",
         "type": "modal",
         "callback_id": "ask",
-        "private_metadata": json.dumps({"channel": "C0GENERAL", "response_url": "http://x/y"}),
+        "private_metadata": json.dumps(
+            {"channel": "C0GENERAL", "response_url": "http://127.0.0.1:9/response/x"}
+        ),
         "state": {
             "values": {
                 "question": {"q": {"type": "plain_text_input", "value": "How? #python"}},
@@ -141,3 +143,24 @@ DISCORD_MODAL_DATA: dict[str, Any] = {
         {"type": 1, "components": [{"type": 3, "custom_id": "anonymous", "values": ["yes"]}]},
     ],
 }
+
+
+def samples(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    """Draw `count` examples, the same ones on every run (for tests that cannot use @given)."""
+    from hypothesis import HealthCheck, given, settings
+
+    drawn: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        drawn.append(value)
+
+    collect()
+    return drawn

@@ -20,6 +20,7 @@ from tests.reliability._payloads import (
 )
 
 EXAMPLES = 300
+UNREACHABLE = "http://127.0.0.1:9/response/x"
 ACTOR = Actor("U0ADA", "ada")
 COMMUNITY = Community("slack", "T0001", "Test")
 
@@ -69,7 +70,8 @@ def test_a_damaged_message_event_is_a_reply_or_ignored(event: Any) -> None:
     if slack_inbound.is_thread_reply(event):
         message = slack_inbound.thread_message_from_event(event, ACTOR, COMMUNITY)
         assert isinstance(message.message_id, str)
-        assert isinstance(message.place.thread_id, str) and message.place.thread_id
+        assert isinstance(message.place.thread_id, str)
+        assert message.place.thread_id
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
@@ -108,3 +110,84 @@ def test_view_metadata_of_any_shape_is_a_string_map(data: dict[str, Any]) -> Non
 
     metadata = slack_inbound.view_metadata({"private_metadata": json.dumps(data)})
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+
+
+# ---- through the running Slack app ----------------------------------------------------------
+
+SIGNED_PRESSES = 120
+SIGNED_SUBMISSIONS = 60
+SIGNED_EVENTS = 60
+SIGNED_COMMANDS = 40
+
+
+async def _quiet(slack: Any, within: float = 20.0) -> None:
+    """Wait until the adapter has finished every listener run it started."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + within
+    last, still = -1, 0
+    while time.monotonic() < deadline:
+        total = sum(slack.adapter.handled.values())
+        still = still + 1 if total == last else 0
+        if still >= 15:
+            return
+        last = total
+        await asyncio.sleep(0.02)
+
+
+async def test_signed_but_malformed_slack_payloads_never_crash_or_half_write(
+    settings, caplog
+) -> None:
+    import json
+    import logging
+    from urllib.parse import urlencode
+
+    from bot.store.models import Question, QuestionStatus
+    from tests.adapters._slack_fakes import slack_harness
+    from tests.reliability._payloads import samples
+    from tests.reliability._state import rows_of
+
+    presses = samples(damaged(SLACK_BLOCK_ACTIONS), SIGNED_PRESSES)
+    forms = samples(damaged(SLACK_VIEW_SUBMISSION), SIGNED_SUBMISSIONS)
+    events = samples(damaged(SLACK_MESSAGE_EVENT), SIGNED_EVENTS)
+    commands = samples(damaged(SLACK_COMMAND), SIGNED_COMMANDS)
+    caplog.set_level(logging.WARNING)
+    async with slack_harness(settings) as slack:
+        workspace = slack.workspace
+        await workspace.command("/ask", "How did you prepare for your first senior interview?")
+        await slack.settle("command", 1)
+        await slack.deliver()
+        statuses: list[int] = []
+        for payload in presses + forms:
+            # Answers go to the fake's response_url, so none waits on a refused connection.
+            text = json.dumps(payload).replace(UNREACHABLE, slack.api.response_url())
+            body = urlencode({"payload": text})
+            statuses.append((await workspace.send(body, "application/x-www-form-urlencoded"))[0])
+        for event in events:
+            body = workspace.event_body(event) if isinstance(event, dict) else json.dumps(event)
+            statuses.append((await workspace.send(body, "application/json"))[0])
+        for fields in commands:
+            form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+            if form.get("response_url") == UNREACHABLE:
+                form["response_url"] = slack.api.response_url()
+            statuses.append(
+                (await workspace.send(urlencode(form), "application/x-www-form-urlencoded"))[0]
+            )
+        await _quiet(slack)
+        # Still serving: a genuine command after the storm is answered.
+        answered = len(slack.api.responses)
+        await workspace.command("/crowdmentor", "questions")
+        await slack.api.wait_for(lambda: len(slack.api.responses) > answered)
+        questions = await rows_of(settings.database_url, Question)
+
+    crashes = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(statuses) == SIGNED_PRESSES + SIGNED_SUBMISSIONS + SIGNED_EVENTS + SIGNED_COMMANDS
+    assert [s for s in statuses if s >= 500] == []
+    assert crashes == []
+    # Whatever the storm created is whole: numbered, with a known status and its text.
+    assert questions
+    for question in questions:
+        assert question.text and question.status in set(QuestionStatus)
+        assert question.number or question.status == QuestionStatus.DRAFT
+    assert "Open questions" in slack.api.responses[-1]["text"]

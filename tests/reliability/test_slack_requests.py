@@ -1,0 +1,128 @@
+"""Forged and malformed requests to the Slack endpoint: refused or ignored, nothing stored."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from tests.adapters._slack_fakes import SIGNING_SECRET, SlackHarness, sign, slack_harness
+from tests.reliability._database_scan import everything
+
+ASK = "How did you prepare for your first senior interview? #interviews"
+
+
+async def _raw(slack: SlackHarness, body: str | bytes, headers: dict[str, str]) -> int:
+    url = slack.workspace.events_url
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers) as r,
+    ):
+        return r.status
+
+
+def _signed_headers(body: str, timestamp: Any, signature: str | None = None) -> dict[str, str]:
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(timestamp),
+        "X-Slack-Signature": signature
+        if signature is not None
+        else sign(body, int(timestamp) if str(timestamp).isdigit() else 0),
+    }
+
+
+def _forgeries(slack: SlackHarness) -> list[tuple[str, str | bytes, dict[str, str]]]:
+    """Return (what, body, headers) for every way we try to fool the endpoint."""
+    now = int(time.time())
+    body = slack.workspace.command_body("/ask", ASK)
+    good = sign(body, now)
+    content = {"Content-Type": "application/x-www-form-urlencoded"}
+    return [
+        ("wrong secret", body, _signed_headers(body, now, sign(body, now, "not-the-secret"))),
+        ("no signature", body, {**content, "X-Slack-Request-Timestamp": str(now)}),
+        ("no timestamp", body, {**content, "X-Slack-Signature": good}),
+        ("no headers", body, content),
+        ("altered signature", body, _signed_headers(body, now, good[:-1] + "0")),
+        ("signature of v1", body, _signed_headers(body, now, "v1=" + good[3:])),
+        ("empty signature", body, _signed_headers(body, now, "")),
+        ("altered body", body.replace("senior", "junior"), _signed_headers(body, now, good)),
+        ("appended body", body + "&user_id=U0ADMIN", _signed_headers(body, now, good)),
+        ("timestamp 10 minutes old", body, _signed_headers(body, now - 600)),
+        ("timestamp 10 minutes ahead", body, _signed_headers(body, now + 600)),
+        ("timestamp changed", body, _signed_headers(body, now + 1, good)),
+        ("non-numeric timestamp", body, _signed_headers(body, "soon", good)),
+        ("negative timestamp", body, _signed_headers(body, -1, good)),
+        ("huge timestamp", body, _signed_headers(body, "9" * 40, good)),
+        ("unsigned junk", "\x00\xff junk", {"Content-Type": "text/plain"}),
+        ("unsigned json", json.dumps({"type": "url_verification", "challenge": "x"}), {}),
+        ("unsigned binary", bytes(range(256)), {"Content-Type": "application/octet-stream"}),
+        ("empty body", "", {}),
+    ]
+
+
+async def test_forged_requests_are_refused_and_store_nothing(settings) -> None:
+    async with slack_harness(settings) as slack:
+        before = await everything(slack.app.database)
+        statuses = {}
+        for what, body, headers in _forgeries(slack):
+            statuses[what] = await _raw(slack, body, headers)
+        after = await everything(slack.app.database)
+        # The bot is still up and still serves a correctly signed request.
+        status, _ = await slack.workspace.command("/ask", ASK)
+        await slack.settle("command", 1)
+
+        assert {what: s for what, s in statuses.items() if s not in (400, 401)} == {}
+        assert statuses["non-numeric timestamp"] == 401
+        assert statuses["wrong secret"] == 401
+        assert after == before
+        assert slack.adapter.handled["command"] == 1  # only the genuine one reached a listener
+        assert status == 200
+        assert "Posted as" in slack.api.responses[0]["text"]
+
+
+def _interaction_body(payload: Any) -> str:
+    return urlencode({"payload": payload if isinstance(payload, str) else json.dumps(payload)})
+
+
+async def _send_signed(slack: SlackHarness, body: str, content_type: str) -> int:
+    status, _ = await slack.workspace.send(body, content_type)
+    return status
+
+
+async def test_correctly_signed_garbage_never_gives_a_500(settings) -> None:
+    async with slack_harness(settings) as slack:
+        form = "application/x-www-form-urlencoded"
+        bodies = [
+            ("not json payload", _interaction_body("{not json"), form),
+            ("payload is a list", _interaction_body([1, 2, 3]), form),
+            ("payload is a number", _interaction_body(7), form),
+            ("payload without type", _interaction_body({"team": {"id": "T0001"}}), form),
+            ("unknown type", _interaction_body({"type": "nonsense", "team": "T0001"}), form),
+            ("junk form", "a=1&b=2&&&=", form),
+            ("json list", "[1, 2]", "application/json"),
+            ("json string", '"hello"', "application/json"),
+            ("json broken", "{", "application/json"),
+            ("event without event", json.dumps({"type": "event_callback"}), "application/json"),
+            (
+                "event is a string",
+                json.dumps({"type": "event_callback", "team_id": "T0001", "event": "x"}),
+                "application/json",
+            ),
+        ]
+        statuses = {what: await _send_signed(slack, body, kind) for what, body, kind in bodies}
+        health = await _raw_get(slack)
+
+        assert {what: s for what, s in statuses.items() if s >= 500} == {}
+        assert health == 200
+
+
+async def _raw_get(slack: SlackHarness) -> int:
+    url = slack.workspace.events_url.replace("/slack/events", "/healthz")
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        return answer.status
+
+
+assert SIGNING_SECRET  # the harness signs with it; forgeries use anything else
