@@ -27,8 +27,9 @@ class ChannelRef:
 
 
 # Slack escapes mentions as <@U123> or <@U123|name>; Discord as <@123> or <@!123>.
-_USER_TOKEN = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
-_CHANNEL_TOKEN = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$")
+# Ids are bounded as the store bounds them (bot.limits.EXTERNAL_ID_MAX_CHARS).
+_USER_TOKEN = re.compile(r"^<@!?([A-Za-z0-9]{1,64})(?:\|([^>]*))?>$")
+_CHANNEL_TOKEN = re.compile(r"^<#([A-Za-z0-9]{1,64})(?:\|([^>]*))?>$")
 _PLAIN_USER = re.compile(r"^@([\w.\-]{1,80})$")
 _PLAIN_CHANNEL = re.compile(r"^#([\w\-]{1,80})$")
 

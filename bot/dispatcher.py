@@ -13,6 +13,7 @@ from bot.context import Context, Services
 from bot.errors import PermissionDeniedError, UserError
 from bot.events import Actor, ButtonPress, Community, FormSubmission, Invocation, ThreadMessage
 from bot.lifecycle import community_removed, community_returned
+from bot.limits import EXTERNAL_ID_MAX_CHARS, MESSAGE_REF_MAX_CHARS
 from bot.logs import invocation_scope
 from bot.registry import Access, CommandSpec
 from bot.replies import Code, Reply, Rich, rich
@@ -48,6 +49,24 @@ def _without_nul(value: Any) -> Any:
 def _clean_actor(actor: Actor) -> Actor:
     return dataclasses.replace(
         actor, user_id=_without_nul(actor.user_id), display_name=_without_nul(actor.display_name)
+    )
+
+
+UNRECOGNISED = (
+    "I can't tell which community, person or channel that came from, so nothing was changed."
+)
+
+
+def _recognisable(event: Invocation | ButtonPress | FormSubmission | ThreadMessage) -> bool:
+    """Tell whether an event's ids could be real platform ids (and fit where they are stored)."""
+    ids = (event.community.external_id, event.actor.user_id, event.place.channel_id)
+    refs = (event.place.thread_id or "",)
+    if isinstance(event, ThreadMessage):
+        refs = (*refs, event.message_id)
+    return (
+        bool(event.community.external_id and event.actor.user_id)
+        and all(len(value) <= EXTERNAL_ID_MAX_CHARS for value in ids)
+        and all(len(value) <= MESSAGE_REF_MAX_CHARS for value in refs)
     )
 
 
@@ -227,6 +246,9 @@ class Dispatcher:
         echo: str = "",
         quiet: bool = False,
     ) -> Any:
+        if not _recognisable(event):
+            log.warning("ignored an event with ids no platform gives")
+            return None if quiet else Reply.say(UNRECOGNISED)
         try:
             async with self.database.unit_of_work() as uow:
                 now = self.clock.now()

@@ -188,6 +188,7 @@ async def test_signed_but_malformed_slack_payloads_never_crash_or_half_write(
     # Whatever the storm created is whole: numbered, with a known status and its text.
     assert questions
     for question in questions:
-        assert question.text and question.status in set(QuestionStatus)
+        assert question.text
+        assert question.status in set(QuestionStatus)
         assert question.number or question.status == QuestionStatus.DRAFT
     assert "Open questions" in slack.api.responses[-1]["text"]
