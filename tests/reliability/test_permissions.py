@@ -176,3 +176,59 @@ async def test_discord_members_and_moderators_cannot_use_admin_commands(settings
     assert ONLY_ASKER in by_member
     assert "resolved" in by_moderator
     assert question.status == QuestionStatus.RESOLVED
+
+
+# ---- tampered button values -----------------------------------------------------------------
+
+TAMPERED = (
+    "",
+    "0",
+    "-1",
+    "-0",
+    "+1",
+    " 1",
+    "1 ",
+    "1_0",
+    "1.0",
+    "1e3",
+    "0x1",
+    "٣",  # Arabic-Indic three: int() reads it as 3
+    "１",  # fullwidth one
+    "²",
+    str(2**31),
+    str(2**63),
+    "9" * 400,
+    "abc",
+    "1:2:3",
+    ":",
+    "1:" + "9" * 30,
+    "1:٣",
+    "1:-1",
+    "<!channel>",
+    "@everyone",
+    "\x00",
+    "1\x00",
+    "x" * 5000,
+)
+
+
+async def test_tampered_button_values_are_refused_kindly_and_change_nothing(chat: Chat) -> None:
+    await populate(chat, "alpha")
+    before = await snapshot(chat.app.database, chat.community.platform, "T1")
+
+    answers = []
+    for person in ("bob", "mod", "admin"):
+        for action in sorted(chat.app.registry.actions):
+            for value in TAMPERED:
+                if person != "bob" and value.replace("\x00", "").partition(":")[0] == "1":
+                    continue  # question #1 itself (NUL is dropped), which a moderator may resolve
+                said = (await chat.press(action, value, as_=person)).plain()
+                answers.append((action, value, said))
+    after = await snapshot(chat.app.database, chat.community.platform, "T1")
+
+    unkind = [a for a in answers if "went wrong" in a[2] or not a[2]]
+    assert unkind == []
+    changed = differences(before, after)
+    # Only "last seen" moves, and the leave/stay buttons (which carry no row id) may act.
+    assert set(changed) <= {"members", "pair_members", "timers"}, changed
+    print(f"tampered: {len(answers)} presses")
