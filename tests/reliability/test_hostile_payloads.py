@@ -192,3 +192,96 @@ async def test_signed_but_malformed_slack_payloads_never_crash_or_half_write(
         assert question.status in set(QuestionStatus)
         assert question.number or question.status == QuestionStatus.DRAFT
     assert "Open questions" in slack.api.responses[-1]["text"]
+
+
+# ---- through the running Discord app --------------------------------------------------------
+
+DISCORD_MODALS = 40
+
+# Component ids as a forged or stale client could send them: our prefix, anything after it.
+DISCORD_CUSTOM_IDS = (
+    "cm:question.resolve:abc",
+    "cm:question.resolve:٣",
+    "cm:question.resolve:-1",
+    "cm:question.resolve:" + "9" * 80,
+    "cm:question.resolve:",
+    "cm:question.helped:1:" + "9" * 60,
+    "cm:question.helped::",
+    "cm:pair.checkin:x:met",
+    "cm:pair.checkin:1:sideways",
+    "cm:askme.keep:1.5",
+    "cm:coffee.accept:１",
+    "cm:privacy.forget:@everyone",
+    "cm:no.such.action:1",
+    "cm:discord.open-form:nothing",
+    "cm@99999999999999999999:question.resolve:1",
+    "cm@1:question.resolve:1",
+    "cm:question.resolve:\x00",
+    "cm:question.resolve:<!channel>",
+)
+
+
+async def test_malformed_discord_interactions_get_a_kind_answer(settings, caplog) -> None:
+    import logging
+
+    from tests.adapters._discord_fakes import ADA, BOB, GUILD_ID, discord_world
+    from tests.reliability._payloads import samples
+
+    # Discord always names the modal; what members fill in (the components) is what varies.
+    components = {"components": DISCORD_MODAL_DATA["components"]}
+    modals = [
+        {"custom_id": "cmf:ask", "components": _as_list(data.get("components"))}
+        for data in samples(damaged(components), DISCORD_MODALS)
+    ]
+    caplog.set_level(logging.WARNING)
+    async with discord_world(settings) as world:
+        await world.slash("/ask", question="How do I plan a migration to Postgres?", as_=ADA)
+        await world.deliver()
+        [post] = [m for m in world.fake.in_channel(world.general) if m.get("components")]
+        answered: dict[str, str] = {}
+        for custom_id in DISCORD_CUSTOM_IDS:
+            for in_dm in (False, True):
+                # discord.py (and Discord) only route ids that are on the pressed message.
+                message = {**post, "components": [_row(custom_id)]}
+                payload = await world.press(message, custom_id, as_=BOB, in_dm=in_dm)
+                answered[f"{custom_id} dm={in_dm}"] = _discord_said(world, payload)
+        for index, data in enumerate(modals):
+            payload = world.fake.submit("cmf:ask", {"question": "How?"}, as_=BOB, in_=world.general)
+            payload["data"] = data
+            await world.fake.interact(world.client, payload)
+            answered[f"modal {index}"] = _discord_said(world, payload)
+        async with world.app.database.unit_of_work() as uow:
+            from sqlmodel import select
+
+            from bot.store.models import Community, Question
+
+            # Damaged forms may still ask something; the first question is the one pressed at.
+            question = (await uow.session.exec(select(Question).order_by(Question.id))).first()
+            communities = (await uow.session.exec(select(Community.external_id))).all()
+
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
+    # Every press of one of our buttons is answered, kindly; nothing was resolved by BOB.
+    pressed = {k: v for k, v in answered.items() if not k.startswith("modal")}
+    assert {k: v for k, v in pressed.items() if not v or "went wrong" in v} == {}
+    assert question.status == "open"
+    assert len(answered) == 2 * len(DISCORD_CUSTOM_IDS) + DISCORD_MODALS
+    # A press in a direct message may name a guild, but only one the bot is in counts.
+    assert communities == [str(GUILD_ID)]
+
+
+def _row(custom_id: str) -> dict[str, Any]:
+    button = {"type": 2, "style": 2, "label": "Press", "custom_id": custom_id}
+    return {"type": 1, "components": [button]}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _discord_said(world: Any, payload: dict[str, Any]) -> str:
+    texts = []
+    for request in world.fake.answers(payload):
+        body = request.json
+        texts.append(str((body.get("data") or body).get("content") or ""))
+    return " ".join(texts).strip()
