@@ -123,3 +123,117 @@ async def test_thread_replies_in_a_look_alike_thread_stay_in_their_community(cha
     listing = (await beta.say("/crowdmentor questions all", as_="ada")).plain()
     assert "4 replies" in listing  # everyone but the asker, in B only
     assert "alpha" not in listing
+
+
+# ---- Slack: two workspaces, the same user ids -----------------------------------------------
+
+SLACK_LINES = tuple(
+    line.replace("#general", "<#C0GENERAL>").replace("@ada", "<@U0ADA>").replace("@bob", "<@U0BOB>")
+    for line in EVERY_COMMAND
+    if "@mod" not in line and "@cy" not in line
+)
+
+
+async def test_slack_workspaces_with_the_same_user_ids_stay_apart(settings) -> None:
+    from tests.adapters._slack_fakes import FakeWorkspace, slack_harness
+
+    async with slack_harness(settings) as slack:
+        api, alpha = slack.api, slack.workspace
+        beta = FakeWorkspace(alpha.events_url, api, team_id="T0002")
+        try:
+            await alpha.command("/ask", "How do I run alpha migrations safely?", user="U0ADA")
+            await slack.settle("command", 1)
+            await slack.deliver()
+            [post] = api.posts("C0GENERAL")
+            reply = {"type": "message", "channel": "C0GENERAL", "user": "U0BOB", "text": "hi",
+                     "thread_ts": post["ts"], "ts": "1700000100.000001"}  # fmt: skip
+            await alpha.event(reply)
+            await slack.settle("message", 1)
+            before = await snapshot(slack.app.database, "slack", "T0001")
+            async with slack.app.database.unit_of_work() as uow:
+                [question] = (await uow.session.exec(select(Question))).all()
+
+            sent = 0
+            for user in ("U0ADA", "U0BOB"):
+                for line in SLACK_LINES:
+                    command, _, text = line.partition(" ")
+                    await beta.command(command, text, user=user)
+                    sent += 1
+                for action in sorted(slack.app.registry.actions):
+                    for value in (str(question.id), f"{question.id}:0", f"{question.id}:1"):
+                        await beta.press(action, value, user=user)
+                        sent += 1
+            # The same thread ts, seen from the other workspace, is not alpha's thread.
+            await beta.event({**reply, "ts": "1700000100.000002"})
+            await slack.api.wait_for(
+                lambda: (
+                    slack.adapter.handled["command"] + slack.adapter.handled["action"] >= sent + 1
+                ),
+                within=60,
+            )
+            await slack.settle("message", 2)
+            after = await snapshot(slack.app.database, "slack", "T0001")
+        finally:
+            await beta.close()
+        said = [r.get("text", "") for r in api.responses]
+
+    assert differences(before, after) == {}
+    assert [text for text in said[1:] if "alpha" in text] == []  # [0] answered alpha's asker
+    assert [text for text in said if "went wrong" in text] == []
+    assert sent > 100
+    print(f"slack isolation: {sent} requests from the second workspace")
+
+
+# ---- Discord: two guilds, the same members --------------------------------------------------
+
+OTHER_GUILD = 1_100_000_000_000_000_999
+
+
+def _in_other_guild(payload: dict) -> dict:
+    payload["guild_id"] = str(OTHER_GUILD)
+    payload["guild"] = {**payload["guild"], "id": str(OTHER_GUILD)}
+    payload["channel"] = {**payload["channel"], "guild_id": str(OTHER_GUILD)}
+    payload["authorizing_integration_owners"] = {"0": str(OTHER_GUILD)}
+    return payload
+
+
+async def test_discord_guilds_with_the_same_members_stay_apart(settings) -> None:
+    from tests.adapters._discord_fakes import ADA, ADMIN, BOB, GUILD_ID, discord_world
+
+    async with discord_world(settings) as world:
+        fake = world.fake
+        await world.slash("/ask", question="How do I run alpha migrations safely?", as_=ADA)
+        await world.deliver()
+        [post] = [m for m in fake.in_channel(world.general) if m.get("components")]
+        before = await snapshot(world.app.database, "discord", str(GUILD_ID))
+
+        said = []
+        for person in (ADA, BOB, ADMIN):
+            for line, values in (
+                ("/crowdmentor questions", {}),
+                ("/whoknows", {"topic": "python"}),
+                ("/crowdmentor settings anonymous", {"allowed": "off"}),
+                ("/crowdmentor settings topics-merge", {"source": "a", "into": "b"}),
+                ("/pair now", {}),
+                ("/ask", {"question": "How do beta folks run migrations?"}),
+            ):
+                payload = _in_other_guild(fake.slash(line, as_=person, in_=world.general, **values))
+                await fake.interact(world.client, payload)
+                said.extend(str(r.json) for r in fake.answers(payload))
+            for button in post["components"][0]["components"]:
+                payload = _in_other_guild(fake.press(post, button["custom_id"], as_=person))
+                await fake.interact(world.client, payload)
+                said.extend(str(r.json) for r in fake.answers(payload))
+        await world.deliver()
+        after = await snapshot(world.app.database, "discord", str(GUILD_ID))
+        from sqlmodel import select as _select
+
+        from bot.store.models import Community
+
+        async with world.app.database.unit_of_work() as uow:
+            guilds = sorted((await uow.session.exec(_select(Community.external_id))).all())
+
+    assert differences(before, after) == {}
+    assert [text for text in said if "alpha" in text] == []
+    assert guilds == sorted([str(GUILD_ID), str(OTHER_GUILD)])
+    assert len(said) >= 3 * 7
