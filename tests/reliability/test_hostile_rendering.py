@@ -181,3 +181,47 @@ async def test_what_a_hostile_question_stores_renders_everywhere(chat, question:
     for row in stored:
         assert "\x00" not in row.text + row.context
         assert live_mass_mentions(row.text + row.context) == []
+
+
+# ---- through the running Slack and Discord apps ---------------------------------------------
+
+PINGING = [q for q in HOSTILE_QUESTIONS if len(q) <= QUESTION_MAX_CHARS]
+
+
+async def test_hostile_questions_posted_on_slack_ping_no_one(settings) -> None:
+    from tests.adapters._slack_fakes import slack_harness
+
+    async with slack_harness(settings) as slack:
+        for index, question in enumerate(PINGING):
+            await slack.workspace.command("/ask", question, user=f"U0P{index}")
+        await slack.settle("command", len(PINGING))
+        await slack.deliver()
+        posts = slack.api.posts()
+        answers = slack.api.responses
+
+    assert len(posts) == len(PINGING)
+    for message in [*posts, *answers]:
+        assert "link_names" not in message
+        for text in [message.get("text", ""), *_mrkdwn_strings(message.get("blocks") or [])]:
+            assert SLACK_MASS.findall(text) == [], text
+            assert "\x00" not in text
+
+
+async def test_hostile_questions_posted_on_discord_ping_no_one(settings) -> None:
+    from tests.adapters._discord_fakes import ADA, discord_world
+
+    async with discord_world(settings) as world:
+        for question in PINGING:
+            await world.slash("/ask", question=question, as_=ADA)
+        await world.deliver()
+        sent = [r.json for r in world.fake.requests if r.method in ("POST", "PATCH")]
+
+    contents = [body.get("content") or (body.get("data") or {}).get("content") for body in sent]
+    contents = [c for c in contents if c]
+    assert len(contents) >= len(PINGING)
+    for body in sent:
+        mentions = body.get("allowed_mentions") or (body.get("data") or {}).get("allowed_mentions")
+        if mentions is not None:
+            assert mentions.get("parse") == []
+    for content in contents:
+        assert DISCORD_MASS.findall(content) == [], content

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.adapters.slack import UNREADABLE_TEXT
 from tests.adapters._slack_fakes import SIGNING_SECRET, SlackHarness, sign, slack_harness
 from tests.reliability._database_scan import everything
 
@@ -126,3 +127,40 @@ async def _raw_get(slack: SlackHarness) -> int:
 
 
 assert SIGNING_SECRET  # the harness signs with it; forgeries use anything else
+
+
+async def test_payloads_naming_no_real_person_are_refused_and_store_nothing(settings) -> None:
+    async with slack_harness(settings) as slack:
+        workspace = slack.workspace
+        before = await everything(slack.app.database)
+        press = {
+            "type": "block_actions",
+            "team": {"id": "T0001"},
+            "user": {"id": "U0ADA"},
+            "actions": [{"action_id": "question.resolve", "value": "1"}],
+            "response_url": slack.api.response_url(),
+        }
+        refused = {
+            "user id is a number": {**press, "user": {"id": 42}},
+            "user id is an object": {**press, "user": {"id": {"id": "U0ADA"}}},
+            "user is a list": {**press, "user": ["U0ADA"]},
+            "response_url is a number": {**press, "response_url": 7},
+            "response_url is an object": {**press, "response_url": {"url": "http://x"}},
+            "team is a list": {**press, "team": ["T0001"]},
+            "actions is an object": {**press, "actions": {"action_id": "x"}},
+            "action_id is a number": {**press, "actions": [{"action_id": 1, "value": "1"}]},
+        }
+        statuses = {what: (await workspace.interaction(body))[0] for what, body in refused.items()}
+        # Well formed, but naming nobody: answered kindly, nothing written.
+        nobody = {**press, "user": {"id": ""}}
+        status_nobody, _ = await workspace.interaction(nobody)
+        await slack.settle("action", 1)
+        command_status, _ = await workspace.command("/crowdmentor", "questions", user="")
+        await slack.settle("command", 1)
+        after = await everything(slack.app.database)
+
+    assert {what: s for what, s in statuses.items() if s != 400} == {}
+    assert status_nobody == command_status == 200
+    assert [r["text"] for r in slack.api.responses] == [UNREADABLE_TEXT, UNREADABLE_TEXT]
+    assert after == before
+    assert slack.api.called("users.info") == []
