@@ -115,8 +115,11 @@ def user_from_info(info: dict[str, Any]) -> SlackUser:
         user_id=field_text(info.get("id")),
         display_name=name,
         # Workspace admins and owners are crowdmentor admins; named admins come from settings.
-        is_admin=bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")),
-        is_bot=bool(info.get("is_bot")),
+        # Only a real true counts: a string such as "false" must not make anyone an admin.
+        is_admin=any(
+            info.get(flag) is True for flag in ("is_admin", "is_owner", "is_primary_owner")
+        ),
+        is_bot=info.get("is_bot") is True,
         timezone=field_text(info.get("tz")) or None,
     )
 

@@ -87,12 +87,30 @@ def test_a_damaged_slash_command_builds_an_invocation(body: Any, text: Any) -> N
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(JUNK)
+@given(
+    st.one_of(
+        JUNK,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "id": JUNK,
+                "is_admin": JUNK,
+                "is_owner": JUNK,
+                "is_primary_owner": JUNK,
+                "profile": JUNK,
+                "tz": JUNK,
+            },
+        ),
+    )
+)
 def test_users_info_of_any_shape_gives_a_person_with_string_fields(info: Any) -> None:
     user = slack_inbound.user_from_info(info if isinstance(info, dict) else {"id": info})
     assert isinstance(user.user_id, str)
     assert isinstance(user.display_name, str)
     assert user.timezone is None or isinstance(user.timezone, str)
+    flags = info if isinstance(info, dict) else {}
+    admin_flags = [flags.get(f) for f in ("is_admin", "is_owner", "is_primary_owner")]
+    assert user.is_admin == (True in [flag is True for flag in admin_flags])
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
