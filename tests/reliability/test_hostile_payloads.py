@@ -303,3 +303,24 @@ def _discord_said(world: Any, payload: dict[str, Any]) -> str:
         body = request.json
         texts.append(str((body.get("data") or body).get("content") or ""))
     return " ".join(texts).strip()
+
+
+def test_a_resolved_option_fills_only_its_own_kind() -> None:
+    import discord
+
+    from bot.args import UserRef
+    from bot.registry import build_registry
+    from tests.adapters._discord_fakes import ADA
+
+    registry = build_registry()
+    channel_spec = registry.commands[("pair", "channel")]
+    person_spec = registry.commands[("crowdmentor", "settings", "moderator")]
+    person = discord.User(state=None, data=ADA.user())  # type: ignore[arg-type]
+    not_a_person = discord.Object(ADA.id)
+
+    # A person has an id, as a channel does; before, it was taken for channel <#ADA.id>.
+    assert discord_inbound.typed_options(channel_spec, {"channel": person}) == {}
+    assert discord_inbound.typed_options(person_spec, {"person": not_a_person}) == {}
+    assert discord_inbound.typed_options(person_spec, {"person": person}) == {
+        "person": UserRef(str(ADA.id), "ada")
+    }
