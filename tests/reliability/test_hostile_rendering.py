@@ -29,7 +29,7 @@ from bot.replies import (
 from bot.store.models import Question
 from tests.reliability._hostile import hostile_text, huge_text, live_mass_mentions
 
-EXAMPLES = 250
+EXAMPLES = 150
 
 # What pings many people on each platform (a zero-width space after the first character defuses).
 SLACK_MASS = re.compile(r"<!")
@@ -193,7 +193,14 @@ async def test_hostile_questions_posted_on_slack_ping_no_one(settings) -> None:
 
     async with slack_harness(settings) as slack:
         for index, question in enumerate(PINGING):
-            await slack.workspace.command("/ask", question, user=f"U0P{index}")
+            # One channel each: Slack's one-post-per-second pacing is per channel.
+            await slack.workspace.command(
+                "/ask",
+                question,
+                user=f"U0P{index}",
+                channel=f"C0P{index}",
+                channel_name=f"p{index}",
+            )
         await slack.settle("command", len(PINGING))
         await slack.deliver()
         posts = slack.api.posts()
