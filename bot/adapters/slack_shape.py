@@ -11,6 +11,7 @@ https://docs.slack.dev/apis/events-api/#callback-field
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt.request.internals import parse_body
 
@@ -98,3 +99,15 @@ def readable(body: str, content_type: str) -> bool:
     except (ValueError, RecursionError):
         return False
     return isinstance(parsed, dict) and has_slack_shape(parsed)
+
+
+def is_ssl_check(raw: bytes) -> bool:
+    """Tell Slack's certificate check (`ssl_check=1`), which Bolt answers before any signature.
+
+    Source: https://docs.slack.dev/interactivity/implementing-slash-commands#ssl
+    """
+    try:
+        form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return form.get("ssl_check") == "1"
