@@ -27,6 +27,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Delivered, Delivery, DeliveryError, DeliveryKind
@@ -45,7 +47,7 @@ from bot.adapters.slack_inbound import (
     view_metadata,
 )
 from bot.adapters.slack_render import home_view, message_payload, modal_view
-from bot.adapters.slack_shape import is_ssl_check, readable
+from bot.adapters.slack_shape import has_slack_shape, is_ssl_check, readable
 from bot.app import App
 from bot.events import Actor, Community, Invocation, Place, PlaceKind
 from bot.replies import Attachment, Bold, Code, Reply, Section, Visibility, rich
@@ -767,7 +769,7 @@ class SlackAdapter:
             await runner.cleanup()
 
     async def _serve_socket(self) -> None:
-        handler = AsyncSocketModeHandler(self.bolt, self._app_token)
+        handler = ShapeCheckedSocketModeHandler(self.bolt, self._app_token)
         try:
             await handler.connect_async()
             log.info("Slack Socket Mode connected")
@@ -775,6 +777,21 @@ class SlackAdapter:
             await asyncio.Event().wait()
         finally:
             await handler.close_async()
+
+
+class ShapeCheckedSocketModeHandler(AsyncSocketModeHandler):
+    """Socket Mode with the same shape check as HTTP: what Bolt cannot read is acked and dropped.
+
+    Acknowledging stops Slack from sending the envelope again; nothing reaches a listener.
+    """
+
+    async def handle(self, client: Any, req: SocketModeRequest) -> None:
+        """Hand a well-formed envelope to Bolt; acknowledge and drop any other."""
+        if isinstance(req.payload, dict) and has_slack_shape(req.payload):
+            await super().handle(client, req)
+            return
+        log.warning("ignored a Socket Mode envelope Slack never sends (%s)", req.type)
+        await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
 
 def build(app: App, options: dict[str, Any]) -> SlackAdapter:
