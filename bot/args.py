@@ -27,8 +27,9 @@ class ChannelRef:
 
 
 # Slack escapes mentions as <@U123> or <@U123|name>; Discord as <@123> or <@!123>.
-_USER_TOKEN = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
-_CHANNEL_TOKEN = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$")
+# Ids are bounded as the store bounds them (bot.limits.EXTERNAL_ID_MAX_CHARS).
+_USER_TOKEN = re.compile(r"^<@!?([A-Za-z0-9]{1,64})(?:\|([^>]*))?>$")
+_CHANNEL_TOKEN = re.compile(r"^<#([A-Za-z0-9]{1,64})(?:\|([^>]*))?>$")
 _PLAIN_USER = re.compile(r"^@([\w.\-]{1,80})$")
 _PLAIN_CHANNEL = re.compile(r"^#([\w\-]{1,80})$")
 
@@ -125,6 +126,10 @@ def parse_text(spec: CommandSpec, text: str) -> dict[str, Any]:
     return values
 
 
+# The one resolved-reference type each option kind accepts.
+_REF_OF: dict[ParamKind, type] = {ParamKind.USER: UserRef, ParamKind.CHANNEL: ChannelRef}
+
+
 def coerce_options(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]:
     """Check already-typed options (Discord) against `spec`, with the same rules as text."""
     values: dict[str, Any] = {}
@@ -140,8 +145,12 @@ def coerce_options(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]
             values[param.name] = bool(value)
         elif param.kind is ParamKind.TEXT:
             values[param.name] = str(value).strip()
-        elif isinstance(value, UserRef | ChannelRef):
+        elif isinstance(value, _REF_OF.get(param.kind, ())):
             values[param.name] = value
+        elif isinstance(value, UserRef | ChannelRef):
+            # A person where a channel belongs (or the reverse) is not trusted as either.
+            what = "person" if param.kind is ParamKind.USER else "channel"
+            raise BadArgumentsError(f"{param.name} must be a {what}. Usage: {spec.usage()}")
         else:
             values[param.name] = _convert(param, str(value), spec)
     return values

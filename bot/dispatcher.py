@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 from collections.abc import Awaitable, Callable
@@ -10,8 +11,9 @@ from typing import Any
 from bot.args import coerce_options, parse_text
 from bot.context import Context, Services
 from bot.errors import PermissionDeniedError, UserError
-from bot.events import ButtonPress, Community, FormSubmission, Invocation, ThreadMessage
+from bot.events import Actor, ButtonPress, Community, FormSubmission, Invocation, ThreadMessage
 from bot.lifecycle import community_removed, community_returned
+from bot.limits import EXTERNAL_ID_MAX_CHARS, MESSAGE_REF_MAX_CHARS
 from bot.logs import invocation_scope
 from bot.registry import Access, CommandSpec
 from bot.replies import Code, Reply, Rich, rich
@@ -25,6 +27,47 @@ SORRY_UNAVAILABLE = (
     "I can't reach my database right now, so nothing was saved. "
     "Please try again in a moment: your text is below so you don't have to retype it."
 )
+
+
+# PostgreSQL text cannot hold NUL ("invalid byte sequence for encoding UTF8: 0x00"), so a NUL a
+# member typed would fail the whole transaction. Source:
+# https://www.postgresql.org/docs/15/datatype-character.html
+_NUL = "\x00"
+
+
+def _without_nul(value: Any) -> Any:
+    """Return `value` with NUL characters dropped from every string in it."""
+    if isinstance(value, str):
+        return value.replace(_NUL, "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def _clean_actor(actor: Actor) -> Actor:
+    return dataclasses.replace(
+        actor, user_id=_without_nul(actor.user_id), display_name=_without_nul(actor.display_name)
+    )
+
+
+UNRECOGNISED = (
+    "I can't tell which community, person or channel that came from, so nothing was changed."
+)
+
+
+def _recognisable(event: Invocation | ButtonPress | FormSubmission | ThreadMessage) -> bool:
+    """Tell whether an event's ids could be real platform ids (and fit where they are stored)."""
+    ids = (event.community.external_id, event.actor.user_id, event.place.channel_id)
+    refs = (event.place.thread_id or "",)
+    if isinstance(event, ThreadMessage):
+        refs = (*refs, event.message_id)
+    return (
+        bool(event.community.external_id and event.actor.user_id)
+        and all(len(value) <= EXTERNAL_ID_MAX_CHARS for value in ids)
+        and all(len(value) <= MESSAGE_REF_MAX_CHARS for value in refs)
+    )
 
 
 def _sorry(invocation_id: str) -> Reply:
@@ -90,6 +133,12 @@ class Dispatcher:
 
     async def dispatch(self, invocation: Invocation) -> Reply:
         """Run a command and return what to answer; never raises."""
+        invocation = dataclasses.replace(
+            invocation,
+            text=_without_nul(invocation.text),
+            options=_without_nul(invocation.options),
+            actor=_clean_actor(invocation.actor),
+        )
         with invocation_scope(invocation.invocation_id):
             spec, rest = self.resolve(invocation.command, invocation.text)
             if invocation.options is not None and spec is not None:
@@ -113,6 +162,9 @@ class Dispatcher:
 
     async def press(self, press: ButtonPress) -> Reply:
         """Run a button's handler (its value is checked by the handler, never trusted)."""
+        press = dataclasses.replace(
+            press, value=_without_nul(press.value), actor=_clean_actor(press.actor)
+        )
         with invocation_scope(press.invocation_id):
             spec = self.registry.actions.get(press.action)
             if spec is None:
@@ -127,6 +179,11 @@ class Dispatcher:
 
     async def submit(self, submission: FormSubmission) -> Reply:
         """Run a submitted form's handler."""
+        submission = dataclasses.replace(
+            submission,
+            values=_without_nul(submission.values),
+            actor=_clean_actor(submission.actor),
+        )
         with invocation_scope(submission.invocation_id):
             spec = self.registry.hook("form", submission.form_id)
             if spec is None:
@@ -143,6 +200,7 @@ class Dispatcher:
         """Offer a thread message to every listener (reply counting, credit)."""
         if message.actor.is_bot or not message.place.thread_id:
             return
+        message = dataclasses.replace(message, actor=_clean_actor(message.actor))
         with invocation_scope(message.invocation_id):
             for spec in self.registry.hooks_of("thread_message"):
 
@@ -188,6 +246,9 @@ class Dispatcher:
         echo: str = "",
         quiet: bool = False,
     ) -> Any:
+        if not _recognisable(event):
+            log.warning("ignored an event with ids no platform gives")
+            return None if quiet else Reply.say(UNRECOGNISED)
         try:
             async with self.database.unit_of_work() as uow:
                 now = self.clock.now()

@@ -34,6 +34,15 @@ COMMAND_DESCRIPTION_MAX_CHARS = 100
 # Source: https://api.slack.com/interactivity/slash-commands#creating_commands
 SLACK_COMMAND_NAME_MAX_CHARS = 32
 
+# Platform ids (workspaces, guilds, people, channels) are short: Slack ids are about a dozen
+# characters, Discord snowflakes at most 20 digits. The store keeps up to 64 and thread or
+# message references up to 128; anything longer is not a real id.
+# Sources: https://docs.slack.dev/reference/objects/user-object ,
+# https://discord.com/developers/docs/reference#snowflakes
+EXTERNAL_ID_MAX_CHARS = 64
+MESSAGE_REF_MAX_CHARS = 128
+COMMUNITY_NAME_MAX_CHARS = 200
+
 # Slack and Discord both give an interaction 3 seconds before the user sees a failure.
 # Sources: https://api.slack.com/interactivity/handling#acknowledgment_response ,
 # https://discord.com/developers/docs/interactions/receiving-and-responding#responding-to-an-interaction

@@ -60,8 +60,8 @@ class ConsoleRenderer:
 
     def button(self, button: Button) -> str:
         """Render a button with the console line that presses it."""
-        label = self._style("7", f" {button.label} ")
-        return f"[{label}] → :press {button.action} {button.value}".rstrip()
+        label = self._style("7", f" {_clean(button.label)} ")
+        return f"[{label}] → :press {_clean(button.action)} {_clean(button.value)}".rstrip()
 
     def reply(self, reply: Reply, indent: str = "  ") -> str:
         """Render a whole reply as an indented block."""

@@ -29,6 +29,13 @@ _TEXT_INPUT = 4
 _STRING_SELECT = 3
 
 _FORUMS = (discord.ForumChannel,)
+# What Discord resolves a channel option to (a person has an id too, but is no channel).
+_CHANNEL_TYPES = (
+    discord.abc.GuildChannel,
+    discord.Thread,
+    discord.app_commands.AppCommandChannel,
+    discord.app_commands.AppCommandThread,
+)
 _REPLY_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 
 
@@ -97,9 +104,13 @@ def typed_options(spec: CommandSpec, values: Mapping[str, Any]) -> dict[str, Any
         value = values.get(param.name)
         if value is None:
             continue
-        if param.kind is ParamKind.USER and isinstance(value, discord.abc.User):
+        if param.kind is ParamKind.USER:
+            if not isinstance(value, discord.abc.User):
+                continue  # something else resolved under a person's name: read as missing
             value = UserRef(user_id=str(value.id), name=value.display_name)
-        elif param.kind is ParamKind.CHANNEL and hasattr(value, "id"):
+        elif param.kind is ParamKind.CHANNEL:
+            if not isinstance(value, _CHANNEL_TYPES):
+                continue
             value = ChannelRef(str(value.id), getattr(value, "name", "") or "")
         options[param.name] = value
     return options
@@ -154,10 +165,14 @@ def press_from(
 
 def _inputs(components: Any) -> Iterator[Mapping[str, Any]]:
     """Yield every input of a modal submission, in action rows (legacy) or labels."""
-    for component in components or ():
+    if not isinstance(components, list | tuple):
+        return  # a malformed field reads as missing
+    for component in components:
         if not isinstance(component, Mapping):
             continue
-        if "custom_id" in component and ("value" in component or "values" in component):
+        if isinstance(component.get("custom_id"), str) and (
+            "value" in component or "values" in component
+        ):
             yield component
         yield from _inputs(component.get("components"))
         inner = component.get("component")
@@ -171,13 +186,15 @@ def form_values(data: Mapping[str, Any]) -> dict[str, str | bool]:
     for item in _inputs(data.get("components")):
         name = str(item["custom_id"])
         if item.get("type") == _STRING_SELECT or "values" in item:
-            chosen = list(item.get("values") or [])
+            given = item.get("values")
+            chosen = [c for c in given if isinstance(c, str)] if isinstance(given, list) else []
             if set(chosen) <= {YES, NO}:
                 values[name] = chosen == [YES]
             else:
-                values[name] = ",".join(str(choice) for choice in chosen)
+                values[name] = ",".join(chosen)
         else:
-            values[name] = str(item.get("value") or "")
+            value = item.get("value")
+            values[name] = value if isinstance(value, str) else ""
     return values
 
 
@@ -185,7 +202,9 @@ def form_id_of(interaction: discord.Interaction[Any]) -> str | None:
     """Return our form id if the interaction submits one of our modals."""
     if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
         return None
-    custom_id = str(interaction.data.get("custom_id", ""))
+    custom_id = interaction.data.get("custom_id")
+    if not isinstance(custom_id, str):
+        return None
     return custom_id[len(FORM_PREFIX) :] if custom_id.startswith(FORM_PREFIX) else None
 
 

@@ -30,12 +30,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Delivered, Delivery, DeliveryError, DeliveryKind
 from bot.adapters.slack_inbound import (
     PLATFORM,
     UserDirectory,
+    field_object,
+    field_text,
     invocation_from_command,
     is_thread_reply,
     press_from_action,
@@ -46,6 +51,7 @@ from bot.adapters.slack_inbound import (
     view_metadata,
 )
 from bot.adapters.slack_render import home_view, message_payload, modal_view
+from bot.adapters.slack_shape import has_slack_shape, is_ssl_check, readable
 from bot.app import App
 from bot.events import Actor, Community, Invocation, Place, PlaceKind
 from bot.replies import Attachment, Bold, Code, Reply, Section, Visibility, rich
@@ -164,6 +170,13 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
+SORRY_TEXT = "Sorry, something went wrong on my side. Please try again in a moment."
+UNREADABLE_TEXT = (
+    "Sorry, I couldn't tell who sent that or from which workspace, so nothing was changed. "
+    "Please try again from Slack."
+)
+
+
 class SlackConfigurationError(RuntimeError):
     """Slack is configured in a way that cannot work (said plainly, without any secret)."""
 
@@ -220,6 +233,33 @@ def delivery_error(error: SlackApiError, what: str) -> DeliveryError:
     )
 
 
+async def refuse_before_bolt(
+    request: web.Request, verifier: SignatureVerifier
+) -> web.Response | None:
+    """Answer the requests Bolt cannot read: unsigned or badly signed (401), or malformed (400).
+
+    Bolt raises on a non-numeric timestamp, a body that is not UTF-8 or not a JSON object,
+    which became a 500 and a logged traceback instead of a refusal.
+    """
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    raw = await request.read()
+    if is_ssl_check(raw):
+        return None  # Bolt answers Slack's certificate check itself, and it stores nothing
+    if not signature or not (timestamp.isascii() and timestamp.isdigit()):
+        return web.Response(status=401, text="invalid request")
+    if not verifier.is_valid(raw, timestamp, signature):
+        return web.Response(status=401, text="invalid request")
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return web.Response(status=400, text="invalid request")
+    if not readable(body, request.content_type):
+        log.warning("ignored a signed request Slack never sends (%d bytes)", len(raw))
+        return web.Response(status=400, text="invalid request")
+    return None
+
+
 def _answer_type(visibility: Visibility) -> str:
     return "in_channel" if visibility in (Visibility.CHANNEL, Visibility.THREAD) else "ephemeral"
 
@@ -258,6 +298,7 @@ class SlackAdapter:
         self.mode = "socket" if app_token and not http and not distributed else "http"
         signing = settings.slack_signing_secret
         self._signing_secret = signing.get_secret_value() if signing else ""
+        self._verifier = SignatureVerifier(self._signing_secret)
         if self.mode == "http" and not self._signing_secret:
             raise SlackConfigurationError(
                 "SLACK_SIGNING_SECRET is required in HTTP mode: without it nobody can tell "
@@ -312,12 +353,16 @@ class SlackAdapter:
             self.team_names[team_id] = await self.oauth.team_name(team_id)
         return self.community(team_id, fallback_name)
 
-    async def _actor(self, client: AsyncWebClient, team_id: str, user: Any) -> Actor:
+    async def _actor(self, client: AsyncWebClient, team_id: str, user: Any) -> Actor | None:
+        """Return who acted, or None when the payload names nobody (never a made-up id)."""
         if isinstance(user, dict):
-            user_id = str(user.get("id", ""))
-            name = str(user.get("name") or user.get("username") or "")
+            user_id = field_text(user.get("id"))
+            name = field_text(user.get("name")) or field_text(user.get("username"))
         else:
-            user_id, name = str(user or ""), ""
+            user_id, name = field_text(user), ""
+        if not user_id or not team_id:
+            log.warning("ignored a Slack request that names no person or workspace")
+            return None
         return await self.users.actor(client, team_id, user_id, name)
 
     async def _after_ack(
@@ -345,20 +390,23 @@ class SlackAdapter:
         self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         team = team_of(body)
-        actor = await self.users.actor(
-            client, team, str(body.get("user_id", "")), str(body.get("user_name", ""))
+        actor = await self._actor(
+            client, team, {"id": body.get("user_id"), "name": body.get("user_name")}
         )
+        if actor is None:
+            await self._apologise(respond, UNREADABLE_TEXT)
+            return
         text = await self.users.name_mentions(
-            client, team, unescape_text(str(body.get("text", "")))
+            client, team, unescape_text(field_text(body.get("text")))
         )
-        community = await self.community_of(team, str(body.get("team_domain", "")))
+        community = await self.community_of(team, field_text(body.get("team_domain")))
         invocation = invocation_from_command(body, actor, community, text)
         reply = await self.app.dispatcher.dispatch(invocation)
         if reply.form is not None:
             metadata = {
                 "channel": invocation.place.channel_id,
                 "channel_name": invocation.place.channel_name,
-                "response_url": str(body.get("response_url", "")),
+                "response_url": field_text(body.get("response_url")),
             }
             if await self._open_form(client, body, reply, metadata):
                 return
@@ -375,7 +423,8 @@ class SlackAdapter:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        answer = respond if body.get("response_url") else None
+        # A response_url that is not a string is not Slack's: nothing is sent to it.
+        answer = respond if field_text(body.get("response_url")) else None
         await self._after_ack("action", self._action(body, action, answer, client), answer)
 
     async def _action(
@@ -387,12 +436,17 @@ class SlackAdapter:
     ) -> None:
         team = team_of(body)
         actor = await self._actor(client, team, body.get("user"))
-        pressed = press_from_action(body, action, actor, await self.community_of(team))
+        if actor is None:
+            await self._apologise(respond, UNREADABLE_TEXT)
+            return
+        pressed = press_from_action(
+            body, field_object(action), actor, await self.community_of(team)
+        )
         reply = await self.app.dispatcher.press(pressed.press)
         if reply.form is not None:
             metadata = {
                 "channel": pressed.press.place.channel_id,
-                "response_url": str(body.get("response_url") or ""),
+                "response_url": field_text(body.get("response_url")),
             }
             if await self._open_form(client, body, reply, metadata):
                 return
@@ -409,7 +463,7 @@ class SlackAdapter:
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()  # closes the modal; the answer follows as an ephemeral message
-        metadata = view_metadata(body.get("view") or {})
+        metadata = view_metadata(field_object(body.get("view")))
         url = metadata.get("response_url")
         respond = AsyncRespond(response_url=url) if url else None
         await self._after_ack("view_submission", self._submission(body, respond, client), respond)
@@ -419,6 +473,9 @@ class SlackAdapter:
     ) -> None:
         team = team_of(body)
         actor = await self._actor(client, team, body.get("user"))
+        if actor is None:
+            await self._apologise(respond, UNREADABLE_TEXT)
+            return
         submission, _ = submission_from_view(body, actor, await self.community_of(team))
         reply = await self.app.dispatcher.submit(submission)
         await self._answer(
@@ -438,8 +495,10 @@ class SlackAdapter:
     ) -> None:
         if not is_thread_reply(event):
             return
-        team = team_of(body) or str(event.get("team", ""))
-        actor = await self.users.actor(client, team, str(event["user"]))
+        team = team_of(body) or field_text(event.get("team"))
+        actor = await self._actor(client, team, event.get("user"))
+        if actor is None:
+            return
         await self.app.dispatcher.message(
             thread_message_from_event(event, actor, await self.community_of(team))
         )
@@ -447,8 +506,9 @@ class SlackAdapter:
     async def _on_home_opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("tab") in (None, "home"):
-            work = self.publish_home(client, team_of(body), str(event.get("user", "")), event)
+        user_id = field_text(event.get("user"))
+        if event.get("tab") in (None, "home") and user_id and team_of(body):
+            work = self.publish_home(client, team_of(body), user_id, event)
             await self._after_ack("app_home_opened", work)
 
     async def publish_home(
@@ -456,7 +516,7 @@ class SlackAdapter:
     ) -> None:
         """Show a member their own page: tags, pairing, questions, through the usual commands."""
         actor = await self.users.actor(client, team, user_id)
-        channel = str((event or {}).get("channel", ""))
+        channel = field_text((event or {}).get("channel"))
         community = await self.community_of(team)
         parts: list[Reply] = []
         for command, text in HOME_PAGE_COMMANDS:
@@ -485,7 +545,7 @@ class SlackAdapter:
     async def _on_tokens_revoked(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         try:
             # Only a revoked bot token ends the installation; user tokens are never held.
-            if (event.get("tokens") or {}).get("bot"):
+            if field_object(event.get("tokens")).get("bot"):
                 await self._remove(team_of(body))
         finally:
             self.handled["tokens_revoked"] += 1
@@ -569,12 +629,12 @@ class SlackAdapter:
             ],
         )
 
-    async def _apologise(self, respond: AsyncRespond | None) -> None:
+    async def _apologise(self, respond: AsyncRespond | None, text: str = SORRY_TEXT) -> None:
         if respond is None:
             return
         with contextlib.suppress(Exception):
             await respond(
-                text="Sorry, something went wrong on my side. Please try again in a moment.",
+                text=text,
                 response_type="ephemeral",
                 replace_original=False,
             )
@@ -727,6 +787,9 @@ class SlackAdapter:
         return application
 
     async def _handle_events(self, request: web.Request) -> web.Response:
+        refused = await refuse_before_bolt(request, self._verifier)
+        if refused is not None:
+            return refused
         bolt_request = await to_bolt_request(request)
         bolt_response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
@@ -780,7 +843,7 @@ class SlackAdapter:
             await runner.cleanup()
 
     async def _serve_socket(self) -> None:
-        handler = AsyncSocketModeHandler(self.bolt, self._app_token)
+        handler = ShapeCheckedSocketModeHandler(self.bolt, self._app_token)
         try:
             await handler.connect_async()
             log.info("Slack Socket Mode connected")
@@ -788,6 +851,21 @@ class SlackAdapter:
             await asyncio.Event().wait()
         finally:
             await handler.close_async()
+
+
+class ShapeCheckedSocketModeHandler(AsyncSocketModeHandler):
+    """Socket Mode with the same shape check as HTTP: what Bolt cannot read is acked and dropped.
+
+    Acknowledging stops Slack from sending the envelope again; nothing reaches a listener.
+    """
+
+    async def handle(self, client: Any, req: SocketModeRequest) -> None:
+        """Hand a well-formed envelope to Bolt; acknowledge and drop any other."""
+        if isinstance(req.payload, dict) and has_slack_shape(req.payload):
+            await super().handle(client, req)
+            return
+        log.warning("ignored a Socket Mode envelope Slack never sends (%s)", req.type)
+        await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
 
 def build(app: App, options: dict[str, Any]) -> SlackAdapter:

@@ -71,6 +71,16 @@ def unescape_text(text: str) -> str:
     return "".join(out)
 
 
+def field_object(value: Any) -> dict[str, Any]:
+    """Return `value` if it is a JSON object, else an empty one (a malformed field is missing)."""
+    return value if isinstance(value, dict) else {}
+
+
+def field_text(value: Any) -> str:
+    """Return `value` if it is a string, else "" (Slack sends ids, names and ts as strings)."""
+    return value if isinstance(value, str) else ""
+
+
 def place_kind(channel_id: str, channel_name: str = "") -> PlaceKind:
     """Tell a channel from a direct or group conversation by its id and name."""
     if channel_id.startswith("D") or channel_name == "directmessage":
@@ -93,21 +103,24 @@ class SlackUser:
 
 def user_from_info(info: dict[str, Any]) -> SlackUser:
     """Read a users.info `user` object."""
-    profile = info.get("profile") or {}
+    profile = field_object(info.get("profile"))
     name = (
-        profile.get("display_name")
-        or profile.get("real_name")
-        or info.get("real_name")
-        or info.get("name")
-        or info.get("id", "")
+        field_text(profile.get("display_name"))
+        or field_text(profile.get("real_name"))
+        or field_text(info.get("real_name"))
+        or field_text(info.get("name"))
+        or field_text(info.get("id"))
     )
     return SlackUser(
-        user_id=info.get("id", ""),
-        display_name=str(name),
+        user_id=field_text(info.get("id")),
+        display_name=name,
         # Workspace admins and owners are crowdmentor admins; named admins come from settings.
-        is_admin=bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")),
-        is_bot=bool(info.get("is_bot")),
-        timezone=info.get("tz") or None,
+        # Only a real true counts: a string such as "false" must not make anyone an admin.
+        is_admin=any(
+            info.get(flag) is True for flag in ("is_admin", "is_owner", "is_primary_owner")
+        ),
+        is_bot=info.get("is_bot") is True,
+        timezone=field_text(info.get("tz")) or None,
     )
 
 
@@ -161,7 +174,7 @@ class UserDirectory:
         except SlackApiError as error:
             log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return None
-        return user_from_info(response.get("user") or {})
+        return user_from_info(field_object(response.get("user")))
 
     async def actor(
         self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str = ""
@@ -199,25 +212,21 @@ class UserDirectory:
 
 def team_of(body: dict[str, Any]) -> str:
     """Return the workspace id of any payload (command, interaction, event)."""
-    team = body.get("team")
-    if isinstance(team, dict) and team.get("id"):
-        return str(team["id"])
-    if body.get("team_id"):
-        return str(body["team_id"])
-    user = body.get("user")
-    if isinstance(user, dict) and user.get("team_id"):
-        return str(user["team_id"])
-    return ""
+    return (
+        field_text(field_object(body.get("team")).get("id"))
+        or field_text(body.get("team_id"))
+        or field_text(field_object(body.get("user")).get("team_id"))
+    )
 
 
 def invocation_from_command(
     body: dict[str, Any], actor: Actor, community: Community, text: str
 ) -> Invocation:
     """Build an Invocation from a slash command (`text` already unescaped and named)."""
-    channel_id = str(body.get("channel_id", ""))
-    channel_name = str(body.get("channel_name", ""))
+    channel_id = field_text(body.get("channel_id"))
+    channel_name = field_text(body.get("channel_name"))
     return Invocation(
-        command=str(body.get("command", "")).lstrip("/"),
+        command=field_text(body.get("command")).lstrip("/"),
         text=text,
         actor=actor,
         community=community,
@@ -238,27 +247,23 @@ def press_from_action(
     body: dict[str, Any], action: dict[str, Any], actor: Actor, community: Community
 ) -> PressedButton:
     """Build a ButtonPress from a block_actions payload (the value is re-checked by handlers)."""
-    container = body.get("container") or {}
-    channel = body.get("channel") or {}
-    channel_id = str(channel.get("id") or container.get("channel_id") or "")
-    message = body.get("message") or {}
-    thread = message.get("thread_ts") or container.get("thread_ts")
-    place = Place(
-        channel_id,
-        thread,
-        place_kind(channel_id, str(channel.get("name", ""))),
-        str(channel.get("name", "")),
-    )
+    container = field_object(body.get("container"))
+    channel = field_object(body.get("channel"))
+    channel_id = field_text(channel.get("id")) or field_text(container.get("channel_id"))
+    message = field_object(body.get("message"))
+    thread = field_text(message.get("thread_ts")) or field_text(container.get("thread_ts"))
+    channel_name = field_text(channel.get("name"))
+    place = Place(channel_id, thread or None, place_kind(channel_id, channel_name), channel_name)
     press = ButtonPress(
-        action=action_of(str(action.get("action_id", ""))),
-        value=str(action.get("value") or ""),
+        action=action_of(field_text(action.get("action_id"))),
+        value=field_text(action.get("value")),
         actor=actor,
         community=community,
         place=place,
     )
     return PressedButton(
         press=press,
-        message_ts=container.get("message_ts") or message.get("ts"),
+        message_ts=field_text(container.get("message_ts")) or field_text(message.get("ts")) or None,
         ephemeral=bool(container.get("is_ephemeral")),
     )
 
@@ -266,23 +271,25 @@ def press_from_action(
 def form_values(view: dict[str, Any]) -> dict[str, str | bool]:
     """Read a submitted modal's inputs: text as str, yes/no checkboxes as bool."""
     values: dict[str, str | bool] = {}
-    state = (view.get("state") or {}).get("values") or {}
+    state = field_object(field_object(view.get("state")).get("values"))
     for block_id, actions in state.items():
-        for element in actions.values():
+        for element in field_object(actions).values():
+            element = field_object(element)
             kind = element.get("type")
             if kind == "checkboxes":
-                chosen = element.get("selected_options") or []
-                values[block_id] = any(option.get("value") == YES for option in chosen)
+                chosen = element.get("selected_options")
+                chosen = chosen if isinstance(chosen, list) else []
+                values[block_id] = any(field_object(o).get("value") == YES for o in chosen)
             elif kind == "plain_text_input":
-                values[block_id] = element.get("value") or ""
+                values[block_id] = field_text(element.get("value"))
     return values
 
 
 def view_metadata(view: dict[str, Any]) -> dict[str, str]:
     """Return what we stored in a modal's private_metadata (where it was opened)."""
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        data = json.loads(field_text(view.get("private_metadata")) or "{}")
+    except (ValueError, RecursionError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -291,7 +298,7 @@ def submission_from_view(
     body: dict[str, Any], actor: Actor, community: Community
 ) -> tuple[FormSubmission, dict[str, str]]:
     """Build a FormSubmission from a view_submission payload, with the modal's metadata."""
-    view = body.get("view") or {}
+    view = field_object(body.get("view"))
     metadata = view_metadata(view)
     channel_id = metadata.get("channel", "")
     place = Place(
@@ -301,7 +308,7 @@ def submission_from_view(
         metadata.get("channel_name", ""),
     )
     submission = FormSubmission(
-        form_id=str(view.get("callback_id", "")),
+        form_id=field_text(view.get("callback_id")),
         values=form_values(view),
         actor=actor,
         community=community,
@@ -314,9 +321,9 @@ def is_thread_reply(event: dict[str, Any]) -> bool:
     """Tell whether a message event is a person's reply inside a thread."""
     if event.get("subtype") not in COUNTED_SUBTYPES:
         return False
-    if event.get("bot_id") or event.get("bot_profile") or not event.get("user"):
+    if event.get("bot_id") or event.get("bot_profile") or not field_text(event.get("user")):
         return False
-    thread_ts = event.get("thread_ts")
+    thread_ts = field_text(event.get("thread_ts"))
     return bool(thread_ts) and thread_ts != event.get("ts")
 
 
@@ -324,13 +331,13 @@ def thread_message_from_event(
     event: dict[str, Any], actor: Actor, community: Community
 ) -> ThreadMessage:
     """Build a ThreadMessage; its id is the message ts, so a retried event counts once."""
-    channel_id = str(event.get("channel", ""))
+    channel_id = field_text(event.get("channel"))
     kind = PlaceKind.DIRECT if event.get("channel_type") == "im" else place_kind(channel_id)
     if event.get("channel_type") == "mpim":
         kind = PlaceKind.GROUP
     return ThreadMessage(
-        message_id=str(event.get("ts", "")),
+        message_id=field_text(event.get("ts")),
         actor=actor,
         community=community,
-        place=Place(channel_id, str(event.get("thread_ts")), kind),
+        place=Place(channel_id, field_text(event.get("thread_ts")), kind),
     )

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Actor
 from bot.events import Community as CommunityRef
+from bot.limits import COMMUNITY_NAME_MAX_CHARS
 from bot.store.models import (
     Community,
     CommunityRole,
@@ -42,7 +43,7 @@ async def community_for(session: AsyncSession, ref: CommunityRef, now: datetime)
                 Community,
                 platform=ref.platform,
                 external_id=ref.external_id,
-                name=ref.name,
+                name=ref.name[:COMMUNITY_NAME_MAX_CHARS],
                 question_seq=0,
                 created_at=now,
             )
