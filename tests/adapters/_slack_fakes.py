@@ -30,6 +30,7 @@ BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-SENTINEL-0001"
+APP_TOKEN = "xapp-SENTINEL"
 
 
 @dataclass
@@ -558,5 +559,48 @@ async def slack_harness(settings: Any, **overrides: Any) -> AsyncIterator[SlackH
                     await serving
                 if workspace is not None:
                     await workspace.close()
+    finally:
+        await api.stop()
+
+
+@dataclass
+class SocketModeSlack:
+    """A started App with the Slack adapter in Socket Mode, connected to the fake API."""
+
+    app: Any
+    adapter: Any
+    api: FakeSlackAPI
+
+
+@contextlib.asynccontextmanager
+async def socket_mode_slack(settings: Any) -> AsyncIterator[SocketModeSlack]:
+    """Run crowdmentor with its Slack adapter in Socket Mode against the fake API."""
+    from pydantic import SecretStr
+
+    from bot.adapters.slack import SlackAdapter
+    from bot.app import App
+
+    api = await FakeSlackAPI().start()
+    configured = settings.model_copy(
+        update={
+            "slack_bot_token": SecretStr(BOT_TOKEN),
+            "slack_app_token": SecretStr(APP_TOKEN),
+            "slack_signing_secret": SecretStr(SIGNING_SECRET),
+            "slack_api_url": api.api_url,
+        }
+    )
+    app = App(configured)
+    adapter = SlackAdapter(app)
+    app.add_adapter(adapter)
+    try:
+        async with app.running(background=False):
+            serving = asyncio.create_task(adapter.serve())
+            try:
+                await asyncio.wait_for(adapter.ready.wait(), 10)
+                yield SocketModeSlack(app, adapter, api)
+            finally:
+                serving.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
     finally:
         await api.stop()

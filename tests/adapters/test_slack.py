@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
 import time
@@ -461,58 +459,35 @@ async def test_export_hands_the_member_a_file_in_a_direct_message(settings):
 
 
 async def test_socket_mode_takes_commands_over_the_websocket(settings):
-    from pydantic import SecretStr
+    from tests.adapters._slack_fakes import APP_TOKEN, socket_mode_slack
 
-    from bot.adapters.slack import SlackAdapter
-    from bot.app import App
-    from tests.adapters._slack_fakes import SIGNING_SECRET, FakeSlackAPI
-
-    api = await FakeSlackAPI().start()
-    configured = settings.model_copy(
-        update={
-            "slack_bot_token": SecretStr(BOT_TOKEN),
-            "slack_app_token": SecretStr("xapp-SENTINEL"),
-            "slack_signing_secret": SecretStr(SIGNING_SECRET),
-            "slack_api_url": api.api_url,
+    async with socket_mode_slack(settings) as slack:
+        api, adapter = slack.api, slack.adapter
+        payload = {
+            "team_id": TEAM_ID,
+            "team_domain": "test",
+            "channel_id": "C0GENERAL",
+            "channel_name": "general",
+            "user_id": "U0ADA",
+            "user_name": "ada",
+            "command": "/crowdmentor",
+            "text": "help",
+            "response_url": api.response_url(),
+            "trigger_id": "t-socket",
         }
-    )
-    app = App(configured)
-    adapter = SlackAdapter(app)
-    app.add_adapter(adapter)
-    try:
-        async with app.running(background=False):
-            serving = asyncio.create_task(adapter.serve())
-            await asyncio.wait_for(adapter.ready.wait(), 10)
-            payload = {
-                "team_id": TEAM_ID,
-                "team_domain": "test",
-                "channel_id": "C0GENERAL",
-                "channel_name": "general",
-                "user_id": "U0ADA",
-                "user_name": "ada",
-                "command": "/crowdmentor",
-                "text": "help",
-                "response_url": api.response_url(),
-                "trigger_id": "t-socket",
+        await api.send_socket(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": payload,
             }
-            await api.send_socket(
-                {
-                    "envelope_id": "env-1",
-                    "type": "slash_commands",
-                    "accepts_response_payload": True,
-                    "payload": payload,
-                }
-            )
-            await api.wait_for(lambda: adapter.handled["command"] >= 1)
-            serving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
-    finally:
-        await api.stop()
+        )
+        await api.wait_for(lambda: adapter.handled["command"] >= 1)
 
     assert adapter.mode == "socket"
     [opened] = api.called("apps.connections.open")
-    assert opened.token == "xapp-SENTINEL"
+    assert opened.token == APP_TOKEN
     assert any(frame.get("envelope_id") == "env-1" for frame in api.socket_frames)
     assert "crowdmentor" in api.responses[0]["text"]
 

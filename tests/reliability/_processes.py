@@ -56,6 +56,19 @@ FAST = {
 _INHERITED_NOT = ("SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "DISCORD_TOKEN")
 
 
+@contextlib.asynccontextmanager
+async def worker(app: Any) -> AsyncIterator[None]:
+    """Run the app's real delivery loop in the background, as `crowdmentor run` does."""
+    task = asyncio.create_task(app.delivery.run())
+    try:
+        yield
+    finally:
+        app.delivery.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def wait_until(condition: Callable[[], Any], within: float = 20.0, what: str = "") -> Any:
     """Poll a condition (sync or async) until it holds; return its value."""
     deadline = time.monotonic() + within

@@ -10,10 +10,8 @@ outage go out once the database is back, exactly once, without a restart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,7 +24,7 @@ from bot.settings import Settings
 from bot.store.models import OutboxMessage, OutboxStatus, Question
 from tests.adapters._discord_fakes import BOB, discord_world
 from tests.adapters._slack_fakes import slack_harness
-from tests.reliability._processes import wait_until
+from tests.reliability._processes import wait_until, worker
 from tests.reliability._state import (
     all_sent,
     assert_each_delivered_once,
@@ -53,19 +51,6 @@ class Timings:
     acks: list[float] = field(default_factory=list)
     answers: list[float] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
-
-
-@contextlib.asynccontextmanager
-async def worker(app: Any) -> AsyncIterator[None]:
-    """Run the app's real delivery loop in the background, as `crowdmentor run` does."""
-    task = asyncio.create_task(app.delivery.run())
-    try:
-        yield
-    finally:
-        app.delivery.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def slack_command(harness: Any, timings: Timings, command: str, text: str) -> None:

@@ -330,65 +330,39 @@ SOCKET_ENVELOPES = 40
 
 
 async def test_malformed_socket_mode_envelopes_are_acked_and_dropped(settings, caplog) -> None:
-    import asyncio
-    import contextlib
     import json
     import logging
 
-    from pydantic import SecretStr
-
-    from bot.adapters.slack import SlackAdapter
     from bot.adapters.slack_shape import has_slack_shape
-    from bot.app import App
-    from tests.adapters._slack_fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlackAPI
+    from tests.adapters._slack_fakes import socket_mode_slack
     from tests.reliability._payloads import samples
 
     caplog.set_level(logging.WARNING)
-    api = await FakeSlackAPI().start()
-    # (slack_sdk itself refuses a payload that is not an object, before any handler.)
-    damaged_presses = [
-        json.loads(json.dumps(payload).replace(UNREACHABLE, api.response_url()))
-        for payload in samples(damaged(SLACK_BLOCK_ACTIONS), SOCKET_ENVELOPES)
-    ]
-    envelopes = [
-        {"envelope_id": f"bad-{i}", "type": "interactive", "payload": payload}
-        for i, payload in enumerate(damaged_presses)
-        if isinstance(payload, dict)
-    ]
-    envelopes.append({"envelope_id": "bad-event", "type": "events_api", "payload": {"event": "x"}})
-    dropped = {e["envelope_id"] for e in envelopes if not has_slack_shape(e["payload"])}
-    configured = settings.model_copy(
-        update={
-            "slack_bot_token": SecretStr(BOT_TOKEN),
-            "slack_app_token": SecretStr("xapp-SENTINEL"),
-            "slack_signing_secret": SecretStr(SIGNING_SECRET),
-            "slack_api_url": api.api_url,
-        }
-    )
-    app = App(configured)
-    adapter = SlackAdapter(app)
-    app.add_adapter(adapter)
-    try:
-        async with app.running(background=False):
-            serving = asyncio.create_task(adapter.serve())
-            await asyncio.wait_for(adapter.ready.wait(), 10)
-            for envelope in envelopes:
-                await api.send_socket(envelope)
-            genuine = {**SLACK_COMMAND, "command": "/crowdmentor", "text": "help"}
-            genuine["response_url"] = api.response_url()
-            await api.send_socket(
-                {"envelope_id": "good", "type": "slash_commands", "payload": genuine}
-            )
-            await api.wait_for(lambda: adapter.handled["command"] >= 1, within=20)
-            await api.wait_for(
-                lambda: dropped <= {f.get("envelope_id") for f in api.socket_frames}, within=10
-            )
-            acked = {frame.get("envelope_id") for frame in api.socket_frames}
-            serving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
-    finally:
-        await api.stop()
+    async with socket_mode_slack(settings) as slack:
+        api, adapter = slack.api, slack.adapter
+        # (slack_sdk itself refuses a payload that is not an object, before any handler.)
+        damaged_presses = [
+            json.loads(json.dumps(payload).replace(UNREACHABLE, api.response_url()))
+            for payload in samples(damaged(SLACK_BLOCK_ACTIONS), SOCKET_ENVELOPES)
+        ]
+        envelopes = [
+            {"envelope_id": f"bad-{i}", "type": "interactive", "payload": payload}
+            for i, payload in enumerate(damaged_presses)
+            if isinstance(payload, dict)
+        ]
+        bad_event = {"envelope_id": "bad-event", "type": "events_api", "payload": {"event": "x"}}
+        envelopes.append(bad_event)
+        dropped = {e["envelope_id"] for e in envelopes if not has_slack_shape(e["payload"])}
+        for envelope in envelopes:
+            await api.send_socket(envelope)
+        genuine = {**SLACK_COMMAND, "command": "/crowdmentor", "text": "help"}
+        genuine["response_url"] = api.response_url()
+        await api.send_socket({"envelope_id": "good", "type": "slash_commands", "payload": genuine})
+        await api.wait_for(lambda: adapter.handled["command"] >= 1, within=20)
+        await api.wait_for(
+            lambda: dropped <= {f.get("envelope_id") for f in api.socket_frames}, within=10
+        )
+        acked = {frame.get("envelope_id") for frame in api.socket_frames}
 
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []

@@ -8,12 +8,9 @@ the same shape, only faster. Afterwards every message is on the platform exactly
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +27,7 @@ from tests.adapters._discord_fakes import BOB, discord_world
 from tests.adapters._discord_fakes import FailureWindow as DiscordWindow
 from tests.adapters._slack_fakes import TEAM_ID, slack_harness
 from tests.adapters._slack_fakes import FailureWindow as SlackWindow
-from tests.reliability._processes import slack_mention, wait_until
+from tests.reliability._processes import slack_mention, wait_until, worker
 from tests.reliability._state import (
     all_sent,
     assert_each_delivered_once,
@@ -82,19 +79,6 @@ class Attempts:
             + ",".join(f"{g:.2f}" for g in self.gaps(key))
             for key, times in self.at.items()
         )
-
-
-@contextlib.asynccontextmanager
-async def worker(app: Any) -> AsyncIterator[None]:
-    """Run the app's real delivery loop in the background, as `crowdmentor run` does."""
-    task = asyncio.create_task(app.delivery.run())
-    try:
-        yield
-    finally:
-        app.delivery.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def check_back_off(attempts: Attempts, retry_after: float | None) -> list[str]:
