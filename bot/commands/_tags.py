@@ -198,7 +198,8 @@ async def suggestions(session: AsyncSession, community_id: int, slug: str) -> li
     )
     close = difflib.get_close_matches(slug, names + list(aliases.all()), n=3, cutoff=0.7)
     prefixed = sorted(n for n in names if slug and (n.startswith(slug) or slug.startswith(n)))
-    return list(dict.fromkeys(close + prefixed))[:3]
+    # The slug itself is held when only the asker has it: "did you mean #x?" about #x helps no one.
+    return [n for n in dict.fromkeys(close + prefixed) if n != slug][:3]
 
 
 def hashtags(topics: list[str]) -> str:

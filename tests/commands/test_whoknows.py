@@ -89,6 +89,15 @@ async def test_unknown_or_misspelt_topic_suggests_close_ones(chat):
     assert "no letters or digits" in (await chat.say("/whoknows ???")).plain()
 
 
+async def test_a_topic_only_you_hold_is_not_suggested_back_to_you(chat):
+    await chat.say("/askme add python", as_="ada")
+
+    reply = await chat.say("/whoknows python", as_="ada")
+
+    assert "Nobody has said" in reply.plain()
+    assert "Did you mean" not in reply.plain()
+
+
 async def test_communities_never_see_each_others_tags(chat):
     await chat.say("/askme add python", as_="ada")
     other = chat.elsewhere("T2")
