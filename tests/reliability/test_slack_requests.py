@@ -36,6 +36,11 @@ def _signed_headers(body: str, timestamp: Any, signature: str | None = None) -> 
     }
 
 
+def altered(signature: str) -> str:
+    """Change a signature's last hex digit (to a digit it is not)."""
+    return signature[:-1] + ("1" if signature.endswith("0") else "0")
+
+
 def _forgeries(slack: SlackHarness) -> list[tuple[str, str | bytes, dict[str, str]]]:
     """Return (what, body, headers) for every way we try to fool the endpoint."""
     now = int(time.time())
@@ -47,7 +52,7 @@ def _forgeries(slack: SlackHarness) -> list[tuple[str, str | bytes, dict[str, st
         ("no signature", body, {**content, "X-Slack-Request-Timestamp": str(now)}),
         ("no timestamp", body, {**content, "X-Slack-Signature": good}),
         ("no headers", body, content),
-        ("altered signature", body, _signed_headers(body, now, good[:-1] + "0")),
+        ("altered signature", body, _signed_headers(body, now, altered(good))),
         ("signature of v1", body, _signed_headers(body, now, "v1=" + good[3:])),
         ("empty signature", body, _signed_headers(body, now, "")),
         ("altered body", body.replace("senior", "junior"), _signed_headers(body, now, good)),
