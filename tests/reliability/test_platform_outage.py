@@ -94,7 +94,8 @@ def check_back_off(attempts: Attempts, retry_after: float | None) -> list[str]:
         if retry_after is not None:
             assert min(gaps) >= retry_after * 0.9, (key, gaps)
         elif len(gaps) >= 3:
-            assert gaps[-1] >= 4 * gaps[0], (key, gaps)
+            # Against the shortest gap: a first attempt may be slowed by the rest of its batch.
+            assert gaps[-1] >= 4 * min(gaps), (key, gaps)
     return met
 
 
