@@ -31,7 +31,6 @@ from bot.store.models import Community, OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 15 * 60
 # How long a message waits for the message it belongs to (its parent) before looking again.
 PARENT_WAIT = timedelta(seconds=2)
@@ -41,8 +40,8 @@ class ParentGoneError(LookupError):
     """A message's parent was deleted or given up on, so it can never be placed."""
 
 
-def backoff(attempt: int, base: float = BACKOFF_BASE_SECONDS) -> float:
-    """Return seconds to wait before retry number `attempt` (1-based), with jitter."""
+def backoff(attempt: int, base: float) -> float:
+    """Return seconds to wait before retry number `attempt` (1-based), from `base`, with jitter."""
     # Retries go on until a time span has passed, so the exponent is capped to stay finite.
     delay = min(BACKOFF_MAX_SECONDS, base * 2 ** (min(attempt, 32) - 1))
     return delay * random.uniform(0.8, 1.2)

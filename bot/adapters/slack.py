@@ -506,9 +506,9 @@ class SlackAdapter:
     async def _on_home_opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        user_id = field_text(event.get("user"))
-        if event.get("tab") in (None, "home") and user_id and team_of(body):
-            work = self.publish_home(client, team_of(body), user_id, event)
+        user_id, team = field_text(event.get("user")), team_of(body)
+        if event.get("tab") in (None, "home") and user_id and team:
+            work = self.publish_home(client, team, user_id, event)
             await self._after_ack("app_home_opened", work)
 
     async def publish_home(

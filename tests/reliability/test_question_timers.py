@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 
-from bot.adapters.local import LocalPlatform
-from bot.app import App
-from bot.clock import Clock
-from bot.events import Community
-from bot.settings import Settings
 from bot.store.db import Database
-from bot.testing import TEST_PLATFORM, Chat
+from bot.testing import Chat
 from tests.commands.test_ask import SENIOR
 
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def pg_chat(postgres_url: str) -> AsyncIterator[Chat]:
-    app = App(Settings(database_url=postgres_url), clock=Clock())
-    platform = LocalPlatform(platform=TEST_PLATFORM)
-    app.add_adapter(platform)
-    async with app.running(background=False):
-        yield Chat(app, platform, Community(TEST_PLATFORM, "T1", "Test community"))
+# Row locks are what is tested: SQLite has none (its writers take turns anyway).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
 
 
 async def counted_elsewhere(url: str, started: asyncio.Event, release: asyncio.Event) -> None:
@@ -63,21 +52,21 @@ async def while_a_reply_is_counted(chat: Chat, url: str, wait: str) -> bool:
     return waited
 
 
-async def test_a_nudge_sees_the_reply_counted_at_the_same_moment(pg_chat: Chat, postgres_url):
-    await pg_chat.say(f"/ask {SENIOR}", as_="ada")
+async def test_a_nudge_sees_the_reply_counted_at_the_same_moment(chat: Chat, database_url: str):
+    await chat.say(f"/ask {SENIOR}", as_="ada")
 
-    assert await while_a_reply_is_counted(pg_chat, postgres_url, "25h")
+    assert await while_a_reply_is_counted(chat, database_url, "25h")
 
-    assert pg_chat.thread("q1") == []  # answered, so no "still looking" nudge
+    assert chat.thread("q1") == []  # answered, so no "still looking" nudge
 
 
 async def test_a_close_sees_the_activity_of_a_reply_counted_at_the_same_moment(
-    pg_chat: Chat, postgres_url
+    chat: Chat, database_url: str
 ):
-    await pg_chat.say(f"/ask {SENIOR}", as_="ada")
-    await pg_chat.reply_in("q1", as_="bob")
+    await chat.say(f"/ask {SENIOR}", as_="ada")
+    await chat.reply_in("q1", as_="bob")
 
-    assert await while_a_reply_is_counted(pg_chat, postgres_url, "15d")
+    assert await while_a_reply_is_counted(chat, database_url, "15d")
 
-    said = [m.reply.plain() for m in pg_chat.thread("q1")]
+    said = [m.reply.plain() for m in chat.thread("q1")]
     assert not any("Closing this" in s for s in said), said
