@@ -483,7 +483,11 @@ async def test_socket_mode_takes_commands_over_the_websocket(settings):
                 "payload": payload,
             }
         )
-        await api.wait_for(lambda: adapter.handled["command"] >= 1)
+        # The ack frame and the command's work finish in either order: wait for both.
+        await api.wait_for(
+            lambda: adapter.handled["command"] >= 1
+            and any(frame.get("envelope_id") == "env-1" for frame in api.socket_frames)
+        )
 
     assert adapter.mode == "socket"
     [opened] = api.called("apps.connections.open")
