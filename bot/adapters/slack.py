@@ -115,6 +115,10 @@ TRANSIENT_ERRORS = frozenset(
 # drops connection attempts, and the client only tries again after a second.
 HTTP_LISTEN_BACKLOG = 1024
 
+# A trigger_id can open a modal for 3 seconds after the interaction that carried it.
+# Source: https://docs.slack.dev/surfaces/modals ("trigger_id ... expires in 3 seconds")
+TRIGGER_LIFETIME_SECONDS = 3.0
+
 # How many listeners may work after their ack at once; the rest wait their turn. The database
 # serialises most of this work anyway, and fewer runners leave the event loop free to ack.
 WORK_AFTER_ACK_CONCURRENCY = 4
