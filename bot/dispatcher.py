@@ -11,12 +11,20 @@ from typing import Any
 from bot.args import coerce_options, parse_text
 from bot.context import Context, Services
 from bot.errors import PermissionDeniedError, UserError
-from bot.events import Actor, ButtonPress, Community, FormSubmission, Invocation, ThreadMessage
+from bot.events import (
+    SUBCOMMAND_OPTION,
+    Actor,
+    ButtonPress,
+    Community,
+    FormSubmission,
+    Invocation,
+    ThreadMessage,
+)
 from bot.lifecycle import community_removed, community_returned
 from bot.limits import EXTERNAL_ID_MAX_CHARS, MESSAGE_REF_MAX_CHARS
 from bot.logs import invocation_scope
 from bot.registry import Access, CommandSpec
-from bot.replies import Code, Reply, Rich, rich
+from bot.replies import Code, Form, Reply, Rich, rich
 from bot.store.db import is_unavailable
 from bot.store.models import Role
 from bot.store.repositories import community_for, member_for, roles_of
@@ -131,6 +139,34 @@ class Dispatcher:
         said = rich("“", word, "” isn't a subcommand of ") if word else rich("Please choose from ")
         return Reply.say(said, Code(spec.qualified), f" ({choices}).", hint)
 
+    def _command_spec(
+        self, command: str, text: str, options: dict[str, Any] | None
+    ) -> tuple[CommandSpec | None, str]:
+        spec, rest = self.resolve(command, text)
+        if options is not None and spec is not None:
+            sub = options.get(SUBCOMMAND_OPTION)
+            if sub:
+                spec = self.registry.commands.get((*spec.path, *sub), spec)
+        return spec, rest
+
+    def form_first(
+        self, command: str, text: str = "", options: dict[str, Any] | None = None
+    ) -> Form | None:
+        """Return the form a member command given nothing opens, without touching the database.
+
+        Adapters call this before queueing a command's work: the form must open while its
+        trigger is alive, however much other work is waiting.
+        """
+        spec, rest = self._command_spec(command, text, options)
+        given = rest or any(
+            value not in (None, False, "")
+            for name, value in (options or {}).items()
+            if name != SUBCOMMAND_OPTION
+        )
+        if spec is None or spec.form is None or spec.access is not Access.MEMBER or given:
+            return None
+        return spec.form
+
     async def dispatch(self, invocation: Invocation) -> Reply:
         """Run a command and return what to answer; never raises."""
         invocation = dataclasses.replace(
@@ -140,11 +176,7 @@ class Dispatcher:
             actor=_clean_actor(invocation.actor),
         )
         with invocation_scope(invocation.invocation_id):
-            spec, rest = self.resolve(invocation.command, invocation.text)
-            if invocation.options is not None and spec is not None:
-                sub = invocation.options.get("__subcommand__")
-                if sub:
-                    spec = self.registry.commands.get((*spec.path, *sub), spec)
+            spec, rest = self._command_spec(invocation.command, invocation.text, invocation.options)
             if spec is None or spec.handler is None:
                 return self.unknown(invocation.command, invocation.text)
             log.info("command %s by %s", spec.qualified, invocation.actor.user_id)

@@ -57,6 +57,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# The key of `Invocation.options` that names the subcommand path below the root command, for
+# platforms whose typed options arrive with the command already resolved (Discord).
+SUBCOMMAND_OPTION = "__subcommand__"
+
+
 @dataclass(frozen=True, slots=True)
 class Invocation:
     """A command someone ran, such as `/ask …` or `/crowdmentor questions mine`.

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from bot.limits import COMMAND_DESCRIPTION_MAX_CHARS, COMMAND_NAME_MAX_CHARS
+from bot.replies import Form
 
 
 class Access(IntEnum):
@@ -66,6 +67,10 @@ class CommandSpec:
     examples: tuple[str, ...] = ()
     # Slow commands are deferred/acked before the work starts (Slack and Discord: 3 s).
     slow: bool = False
+    # The form a member gets when the command is given nothing. Adapters open it before any
+    # other work, because opening one spends a trigger that lives 3 seconds (Slack) or must be
+    # the interaction's first answer (Discord).
+    form: Form | None = None
     handler: Handler | None = None
 
     @property
@@ -128,6 +133,7 @@ def command(
     access: Access = Access.MEMBER,
     examples: Iterable[str] = (),
     slow: bool = False,
+    form: Form | None = None,
 ) -> Callable[[Handler], Handler]:
     """Declare an async function as the handler of a command."""
 
@@ -139,6 +145,7 @@ def command(
             access=access,
             examples=tuple(examples),
             slow=slow,
+            form=form,
             handler=fn,
         )
         return _attach(fn, spec)

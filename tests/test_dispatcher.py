@@ -12,7 +12,7 @@ from bot.adapters.text_input import parse_command_line
 from bot.clock import Clock
 from bot.context import QuietRuntime, Services
 from bot.dispatcher import Dispatcher
-from bot.events import Actor, Community, FormSubmission, Invocation, Place
+from bot.events import SUBCOMMAND_OPTION, Actor, Community, FormSubmission, Invocation, Place
 from bot.logs import InvocationIdFilter
 from bot.registry import Access, CommandSpec, Param, ParamKind, build_registry
 from bot.replies import Code, Reply
@@ -46,6 +46,34 @@ def _add_command(chat, name: str, handler, **kwargs) -> None:
     chat.app.registry.add(
         CommandSpec(path=(name,), summary=f"Test {name}", handler=handler, **kwargs)
     )
+
+
+# ---- forms first ---------------------------------------------------------------------------
+
+
+def test_a_command_given_nothing_names_its_form_before_any_work(chat):
+    from bot.commands.ask import ASK_FORM
+
+    forms = chat.app.dispatcher
+
+    assert forms.form_first("ask") is ASK_FORM
+    assert forms.form_first("/ASK", "   ") is ASK_FORM
+    assert forms.form_first("ask", options={SUBCOMMAND_OPTION: (), "question": None}) is ASK_FORM
+    assert forms.form_first("ask", "How do I start?") is None
+    assert forms.form_first("ask", options={SUBCOMMAND_OPTION: (), "anonymous": True}) is None
+    assert forms.form_first("whoknows") is None  # declares no form
+    assert forms.form_first("nosuchcommand") is None
+
+
+def test_an_admin_command_never_opens_its_form_before_access_is_checked(chat):
+    from bot.commands.ask import ASK_FORM
+
+    async def settle(ctx):
+        return Reply.say("settled")
+
+    _add_command(chat, "adminform", settle, access=Access.ADMIN, form=ASK_FORM)
+
+    assert chat.app.dispatcher.form_first("adminform") is None
 
 
 # ---- lookup -------------------------------------------------------------------------------

@@ -245,11 +245,13 @@ class DiscordAdapter:
             await self._say(interaction, GUILD_ONLY_TEXT)
             return
         invocation = invocation_from(interaction, spec, values)
-        # A command run without values may answer with a form, and a modal can only be the
-        # first answer; so only slow commands that were given something defer straight away.
-        given = any(value not in (None, False, "") for value in values.values())
+        # A modal can only be an interaction's first answer, so a form opens before any work.
+        form = self.app.dispatcher.form_first(invocation.command, options=invocation.options)
+        if form is not None:
+            await interaction.response.send_modal(form_modal(form))
+            return
         await self._answer(
-            interaction, self.app.dispatcher.dispatch(invocation), defer_first=spec.slow and given
+            interaction, self.app.dispatcher.dispatch(invocation), defer_first=spec.slow
         )
 
     async def on_press(

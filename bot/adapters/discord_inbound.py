@@ -10,6 +10,7 @@ import discord
 from bot.adapters.discord_render import FORM_PREFIX, NO, YES
 from bot.args import ChannelRef, UserRef
 from bot.events import (
+    SUBCOMMAND_OPTION,
     Actor,
     ButtonPress,
     Community,
@@ -124,7 +125,7 @@ def invocation_from(
     assert community is not None, "commands are only offered inside servers"
     options = typed_options(spec, values)
     below_root = spec.path[1:]
-    options["__subcommand__"] = below_root
+    options[SUBCOMMAND_OPTION] = below_root
     # The text is what a text platform would have seen; the dispatcher resolves the same
     # command from it and the core echoes it if the database is down.
     typed_text = next(

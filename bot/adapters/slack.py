@@ -54,7 +54,7 @@ from bot.adapters.slack_render import home_view, message_payload, modal_view
 from bot.adapters.slack_shape import has_slack_shape, is_ssl_check, readable
 from bot.app import App
 from bot.events import Actor, Community, Invocation, Place, PlaceKind
-from bot.replies import Attachment, Bold, Code, Reply, Section, Visibility, rich
+from bot.replies import Attachment, Bold, Code, Form, Reply, Section, Visibility, rich
 
 if TYPE_CHECKING:
     from bot.adapters.slack_oauth import SlackOAuth
@@ -114,6 +114,10 @@ TRANSIENT_ERRORS = frozenset(
 # Slack may open many connections at once (a busy workspace, retries): a short listen backlog
 # drops connection attempts, and the client only tries again after a second.
 HTTP_LISTEN_BACKLOG = 1024
+
+# A trigger_id can open a modal for 3 seconds after the interaction that carried it.
+# Source: https://docs.slack.dev/surfaces/modals ("trigger_id ... expires in 3 seconds")
+TRIGGER_LIFETIME_SECONDS = 3.0
 
 # How many listeners may work after their ack at once; the rest wait their turn. The database
 # serialises most of this work anyway, and fewer runners leave the event loop free to ack.
@@ -260,6 +264,15 @@ async def refuse_before_bolt(
     return None
 
 
+def _form_metadata(command: dict[str, Any]) -> dict[str, str]:
+    """Return what a form opened by a slash command must remember: where to post and answer."""
+    return {
+        "channel": field_text(command.get("channel_id")),
+        "channel_name": field_text(command.get("channel_name")),
+        "response_url": field_text(command.get("response_url")),
+    }
+
+
 def _answer_type(visibility: Visibility) -> str:
     return "in_channel" if visibility in (Visibility.CHANNEL, Visibility.THREAD) else "ephemeral"
 
@@ -384,11 +397,27 @@ class SlackAdapter:
         self, ack: Any, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        await self._after_ack("command", self._command(body, respond, client), respond)
+        # Trigger-bound work first: a form opens now, ahead of the work queued behind the acks,
+        # because its trigger_id dies 3 seconds after the command however long that queue is.
+        form = self.app.dispatcher.form_first(
+            field_text(body.get("command")).lstrip("/"), field_text(body.get("text"))
+        )
+        if form is not None and await self._open_form(client, body, form, _form_metadata(body)):
+            self.handled["command"] += 1
+            return
+        await self._after_ack(
+            "command", self._command(body, respond, client, forms=form is None), respond
+        )
 
     async def _command(
-        self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        self,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        *,
+        forms: bool = True,
     ) -> None:
+        """Run a slash command; `forms` is False once its trigger was spent or found dead."""
         team = team_of(body)
         actor = await self._actor(
             client, team, {"id": body.get("user_id"), "name": body.get("user_name")}
@@ -402,14 +431,12 @@ class SlackAdapter:
         community = await self.community_of(team, field_text(body.get("team_domain")))
         invocation = invocation_from_command(body, actor, community, text)
         reply = await self.app.dispatcher.dispatch(invocation)
-        if reply.form is not None:
-            metadata = {
-                "channel": invocation.place.channel_id,
-                "channel_name": invocation.place.channel_name,
-                "response_url": field_text(body.get("response_url")),
-            }
-            if await self._open_form(client, body, reply, metadata):
-                return
+        if (
+            forms
+            and reply.form is not None
+            and await self._open_form(client, body, reply.form, _form_metadata(body))
+        ):
+            return
         await self._answer(
             reply, client, respond=respond, channel=invocation.place.channel_id, user=actor.user_id
         )
@@ -448,7 +475,7 @@ class SlackAdapter:
                 "channel": pressed.press.place.channel_id,
                 "response_url": field_text(body.get("response_url")),
             }
-            if await self._open_form(client, body, reply, metadata):
+            if await self._open_form(client, body, reply.form, metadata):
                 return
         await self._answer(
             reply,
@@ -563,14 +590,13 @@ class SlackAdapter:
     # ---- answering -------------------------------------------------------------------------
 
     async def _open_form(
-        self, client: AsyncWebClient, body: dict[str, Any], reply: Reply, metadata: dict[str, str]
+        self, client: AsyncWebClient, body: dict[str, Any], form: Form, metadata: dict[str, str]
     ) -> bool:
-        assert reply.form is not None
-        trigger = body.get("trigger_id")
+        trigger = field_text(body.get("trigger_id"))
         if not trigger:
             return False
         try:
-            await client.views_open(trigger_id=trigger, view=modal_view(reply.form, metadata))
+            await client.views_open(trigger_id=trigger, view=modal_view(form, metadata))
         except SlackApiError as error:
             # The trigger lives 3 seconds; when it expired, the text explains the command instead.
             log.warning("views.open failed: %s", error.response.get("error"))

@@ -121,6 +121,7 @@ GUIDANCE = rich(
         "/ask --anonymous How do I ask my manager for a raise? #career",
     ),
     slow=True,
+    form=ASK_FORM,
 )
 async def ask(ctx: Context, question: str | None = None, anonymous: bool = False) -> Reply:
     """Ask a question, or open the ask form when there is no text."""

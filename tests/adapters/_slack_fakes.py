@@ -307,6 +307,8 @@ class FakeSlackAPI:
 
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append({"url": str(request.url), **json.loads(await request.read())})
+        if delay := self.delays.get("response_url"):
+            await asyncio.sleep(delay)
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:

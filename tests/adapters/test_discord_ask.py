@@ -318,6 +318,11 @@ def slow_registry() -> Registry:
     registry.add(CommandSpec(path=("announce",), summary="Say it late", handler=_slow_public))
     registry.add(CommandSpec(path=("dawdle",), summary="Take a while", handler=_slow))
     registry.add(CommandSpec(path=("slowform",), summary="A form, late", handler=_slow_form))
+    registry.add(
+        CommandSpec(
+            path=("formfirst",), summary="A declared form", form=SLOW_FORM, handler=_slow_form
+        )
+    )
     return registry
 
 
@@ -378,3 +383,13 @@ async def test_leaving_a_guild_schedules_its_data_for_deletion(settings):
     assert community.name == "Mentors Guild"
     assert community.removed_at is not None
     assert "community.purge" in timers
+
+
+async def test_a_declared_form_opens_as_the_first_answer_however_slow_the_work(settings):
+    async with discord_world(settings, registry=slow_registry()) as world:
+        world.adapter.ack_budget = 0.1
+        payload = await world.slash("/formfirst")
+
+    [modal] = world.fake.answers(payload)
+    assert modal.json["type"] == 9
+    assert modal.json["data"]["custom_id"] == "cmf:slow"

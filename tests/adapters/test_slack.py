@@ -160,6 +160,40 @@ async def test_ask_without_text_opens_the_modal_and_its_submission_posts(setting
         assert question.context == "Two years in."
 
 
+async def test_the_ask_form_opens_while_every_work_slot_is_busy_with_earlier_commands(settings):
+    from bot.adapters.slack import WORK_AFTER_ACK_CONCURRENCY
+
+    async with slack_harness(settings) as slack:
+        # Every earlier command is stuck after its ack, waiting for users.info: a burst being
+        # worked off. The trigger_id of the next /ask lives 3 s, however long that queue is.
+        slack.api.hold_after("users.info", 0)
+        busy = WORK_AFTER_ACK_CONCURRENCY + 3
+        for n in range(busy):
+            status, _ = await slack.workspace.command("/crowdmentor", "help", user=f"U0BUSY{n}")
+            assert status == 200
+        await slack.api.wait_for(lambda: len(slack.api.held) == WORK_AFTER_ACK_CONCURRENCY)
+
+        await slack.workspace.command("/ask", "  ", user="U0ADA", trigger_id="trigger-burst")
+        [opened] = await slack.api.wait_for(lambda: slack.api.called("views.open"))
+
+        assert opened.params["trigger_id"] == "trigger-burst"
+        assert opened.params["view"]["callback_id"] == FORM_ID
+        assert slack.adapter.handled["command"] == 1  # only the form; the rest still wait
+        slack.api.release()
+        await slack.settle("command", busy + 1)
+        assert len(slack.api.called("views.open")) == 1
+        assert len(slack.api.responses) == busy  # each help answered; /ask answered by its form
+
+
+async def test_ask_with_text_never_opens_a_form(settings):
+    async with slack_harness(settings) as slack:
+        await slack.workspace.command("/ask", ASK, trigger_id="trigger-text")
+        await slack.settle("command", 1)
+
+        assert slack.api.called("views.open") == []
+        assert "Posted as *question #1*" in slack.api.responses[0]["text"]
+
+
 async def test_resolve_button_edits_the_post_with_chat_update(settings):
     async with slack_harness(settings) as slack:
         await slack.workspace.command("/ask", ASK)
@@ -483,7 +517,13 @@ async def test_socket_mode_takes_commands_over_the_websocket(settings):
                 "payload": payload,
             }
         )
-        await api.wait_for(lambda: adapter.handled["command"] >= 1)
+        # The ack frame and the command's work finish in either order: wait for both.
+        await api.wait_for(
+            lambda: (
+                adapter.handled["command"] >= 1
+                and any(frame.get("envelope_id") == "env-1" for frame in api.socket_frames)
+            )
+        )
 
     assert adapter.mode == "socket"
     [opened] = api.called("apps.connections.open")
